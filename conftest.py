@@ -1,0 +1,123 @@
+"""The grading harness.
+
+* A drill check is a test in ``drills/dN_name/`` carrying ``@pytest.mark.points(n)``.
+* ``--impl drills`` (default) grades the learner's code, ``--impl solutions`` the reference,
+  ``--impl PATH`` a submission folder laid out like ``drills/``.
+* The run ends with a table of points per drill; ``--grades FILE`` writes it as JSON.
+* Checks reach the code under test only through the ``drill`` fixture, never by importing
+  ``drills`` or ``solutions`` themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from mlcourse.grading import Check, Gradebook
+from mlcourse.impl import Drill, Implementation, ImplementationError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the network
+
+DRILL_FOLDER = re.compile(r"^d\d+_[a-z0-9_]+$")
+GRADEBOOK = pytest.StashKey[Gradebook]()
+IMPLEMENTATION = pytest.StashKey[Implementation]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grading")
+    group.addoption("--impl", default="drills", metavar="drills|solutions|PATH",
+                    help="which implementation of the drills to grade (default: drills, the learner's code)")
+    group.addoption("--grades", default=None, metavar="FILE", help="write the points per drill as JSON to FILE")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        impl = Implementation.parse(config.getoption("--impl"))
+    except ImplementationError as error:
+        raise pytest.UsageError(str(error)) from error
+    config.stash[IMPLEMENTATION] = impl
+    config.stash[GRADEBOOK] = Gradebook(impl.label)
+    config.pluginmanager.register(PhaseRecorder(config.stash[GRADEBOOK]), "grading-phase-recorder")
+
+
+def drill_name(path: Path) -> str | None:
+    """The drill a test file belongs to: its nearest ``dN_name`` folder."""
+    for folder in path.parents:
+        if DRILL_FOLDER.match(folder.name):
+            return folder.name
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    book = config.stash[GRADEBOOK]
+    for item in items:
+        marker = item.get_closest_marker("points")
+        if marker is None:
+            continue
+        name = drill_name(item.path)
+        points = marker.args[0] if marker.args else None
+        if name is None or not isinstance(points, int) or points <= 0:
+            raise pytest.UsageError(f"{item.nodeid}: points(n) needs a positive int and a drills/dN_name/ folder")
+        doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
+        book.add(Check(nodeid=item.nodeid, drill=name, points=points, description=doc))
+
+
+class PhaseRecorder:
+    """Feeds each test phase's outcome to the grade book (a plugin, since this hook gets no config)."""
+
+    def __init__(self, book: Gradebook) -> None:
+        self.book = book
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call" and report.passed:
+            return
+        message = ""
+        if report.failed:
+            lines = report.longreprtext.strip().splitlines()
+            message = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1] if lines else "")
+        elif report.skipped:
+            message = "skipped: a pointed check earns nothing unless it runs"
+        self.book.record_phase(report.nodeid, report.passed, message.removeprefix("E").strip())
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    book = config.stash[GRADEBOOK]
+    if not book.checks:
+        return
+    terminalreporter.section("grades")
+    for line in book.table_lines():
+        terminalreporter.write_line(line)
+    grades = config.getoption("--grades")
+    if grades:
+        book.write(Path(grades))
+        terminalreporter.write_line(f"grades written to {grades}")
+
+
+@pytest.fixture(scope="session")
+def impl(pytestconfig: pytest.Config) -> Implementation:
+    """The implementation under test, from ``--impl``."""
+    return pytestconfig.stash[IMPLEMENTATION]
+
+
+@pytest.fixture(scope="module")
+def drill(request: pytest.FixtureRequest, impl: Implementation) -> Drill:
+    """The drill of the requesting test's folder, in the implementation under test."""
+    name = drill_name(request.path)
+    if name is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: the drill fixture is for tests in drills/dN_name/")
+    return impl.drill(name)
+
+
+@pytest.fixture
+def report_metric(request: pytest.FixtureRequest):
+    """Record a measured figure; it is printed in the points table and written to the grades JSON."""
+    book = request.config.stash[GRADEBOOK]
+
+    def record(name: str, value: float, unit: str = "") -> None:
+        book.record_metric(request.node.nodeid, name, float(value), unit)
+        request.node.user_properties.append((name, f"{value} {unit}".strip()))
+
+    return record

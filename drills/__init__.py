@@ -1,0 +1,1 @@
+"""The drills: starters that you, the learner, complete. Checks live beside each starter."""

@@ -1,0 +1,1 @@
+"""Reference implementations of every drill, graded by the same checks as the starters."""
