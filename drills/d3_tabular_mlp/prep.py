@@ -1,0 +1,75 @@
+"""Polars prep: read any CSV, split it with a seed, fit the statistics on the training rows only,
+and turn both splits into model-ready arrays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from mlcourse.tabular import (
+    NULL_TOKENS,
+    MissingTargetError,
+    NotCSVError,
+    NullReport,
+    PrepStats,
+    Prepared,
+    TabularDataError,
+)
+
+
+def read_table(path: Path, target: str) -> pl.DataFrame:
+    """Read `path` as a CSV with a header; raise `NotCSVError` / `MissingTargetError` on bad input.
+
+    Treat every text in `NULL_TOKENS` as null ("NA" in penguins.csv) and infer dtypes from the
+    whole file. Raise `NotCSVError` (with the file name in the message) for a file that does not
+    end in .csv, has binary content, cannot be parsed, or has no data rows or fewer than two
+    columns; raise `MissingTargetError` naming the column when `target` is not in the header.
+    """
+    raise NotImplementedError("d3: read the CSV with Polars and raise NotCSVError / MissingTargetError on bad input")
+
+
+def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (train positions, validation positions) for rows 0..n_rows-1.
+
+    The split depends only on `n_rows`, `val_fraction` and `seed`: shuffle the positions with
+    a generator seeded by `seed` and hold out `round(n_rows * val_fraction)` of them.
+    """
+    raise NotImplementedError("d3: shuffle the row positions with a seeded generator and hold out val_fraction")
+
+
+def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...]) -> PrepStats:
+    """Learn what the prep needs from the TRAINING rows only, and return it as a `PrepStats`.
+
+    Numeric columns (Polars numeric dtypes): mean and sample sd, nulls ignored (sd 1.0 when it
+    is 0 or undefined, mean 0.0 for an all-null column). Every other feature column is
+    categorical: its non-null values as text, sorted. `classes` is passed in unchanged.
+    """
+    raise NotImplementedError("d3: compute numeric mean/sd and categorical levels from the training rows only")
+
+
+def transform(frame: pl.DataFrame, stats: PrepStats) -> tuple[np.ndarray, np.ndarray]:
+    """Turn rows into (x float32 of shape (rows, len(stats.feature_names)), y int32 class ids).
+
+    Numeric: z-score `(value - mean) / sd` with the fitted statistics, a null becomes 0.0 (the
+    training mean). Categorical: one 0/1 column per fitted level, in `stats.feature_names` order;
+    a null or unseen level is all zeros. y is the index of the row's target text in `stats.classes`.
+    """
+    raise NotImplementedError("d3: z-score numeric columns, one-hot categoricals, map the target to class ids")
+
+
+def null_report(table: pl.DataFrame, target: str) -> NullReport:
+    """Say what happens to missing values: the CSV's rows, the rows dropped because the target
+    is null, the rows kept although a feature is null, and the null count of every column with any."""
+    raise NotImplementedError("d3: count the nulls, the dropped rows and the imputed rows")
+
+
+def prepare(path: Path, target: str, *, val_fraction: float = 0.2, seed: int = 0) -> Prepared:
+    """CSV in, `Prepared` out; the same file, fraction and seed always give the same arrays.
+
+    Read the table, report nulls, drop only the rows whose target is null, split the rest,
+    fit the statistics on the training split, transform both splits. `train_rows` / `val_rows`
+    are the rows' 0-based positions among the CSV's data rows.
+    """
+    raise NotImplementedError("d3: read, report nulls, split, fit on the training split, transform both splits")
