@@ -35,6 +35,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 setup: $(INSTALLED)
 	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.sentiment.build
+	$(PY) -m mlcourse.penguin_model
 
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks
@@ -62,6 +63,7 @@ serve: setup
 
 bench: setup
 	$(PY) -m mlcourse.matmul_report --impl $(RUN_IMPL)
+	$(PY) -m mlcourse.port_bench --impl $(RUN_IMPL)
 
 notebooks: export HF_HUB_OFFLINE := 1
 notebooks: setup

@@ -1,0 +1,150 @@
+"""Checks of worker.py as a program: bytes in on stdin, frames out on stdout, no crash on bad bytes."""
+
+from __future__ import annotations
+
+import os
+import select
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+
+from mlcourse.penguin_model import build, load_model
+
+FEATURES = [39.1, 18.7, 181.0, 3750.0]
+
+
+def wire(body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + body
+
+
+def request(ref: Any, features: Any = FEATURES, version: int = 1) -> bytes:
+    return wire(bytes([version]) + msgpack.packb({"ref": ref, "features": features}))
+
+
+def read_exactly(fd: int, size: int, deadline: float) -> bytes:
+    data = b""
+    while len(data) < size:
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            raise AssertionError("the worker sent no complete reply frame within 10 s")
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            raise AssertionError("the worker closed stdout (did it crash?) instead of sending a reply frame")
+        data += chunk
+    return data
+
+
+def read_reply(worker: subprocess.Popen[bytes]) -> dict[str, Any]:
+    assert worker.stdout is not None
+    deadline = time.monotonic() + 10.0
+    (length,) = struct.unpack(">I", read_exactly(worker.stdout.fileno(), 4, deadline))
+    body = read_exactly(worker.stdout.fileno(), length, deadline)
+    assert body[:1] == b"\x01", "a reply's payload must start with the protocol version byte 1"
+    return msgpack.unpackb(body[1:])
+
+
+def send(worker: subprocess.Popen[bytes], data: bytes) -> None:
+    assert worker.stdin is not None
+    worker.stdin.write(data)
+    worker.stdin.flush()
+
+
+def finish(worker: subprocess.Popen[bytes]) -> tuple[int, str]:
+    """Wait (bounded) for the worker to exit by itself; its status and what it wrote on stderr."""
+    try:
+        status = worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        raise AssertionError("the worker did not exit within 10 s") from None
+    assert worker.stderr is not None
+    return status, worker.stderr.read().decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("d4-model") / "penguins-logreg.json")
+
+
+@pytest.fixture
+def worker(drill, model_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"{drill.package}.worker", str(model_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=drill.env(),
+        bufsize=0,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.points(1)
+def test_worker_answers_a_request_with_the_models_prediction(worker, model_path):
+    send(worker, request(41))
+    reply = read_reply(worker)
+    assert reply == {"ref": 41, "prediction": load_model(model_path).predict(FEATURES)}, (
+        "the worker must answer {ref, features} with {ref, prediction} where prediction is model.predict(features)"
+    )
+
+
+@pytest.mark.points(1)
+def test_worker_exits_when_its_stdin_closes(worker):
+    send(worker, request(1))
+    assert read_reply(worker)["ref"] == 1, "the worker must answer a valid request"
+    worker.stdin.close()
+    status, stderr = finish(worker)
+    assert status == 0 and "Traceback" not in stderr, (
+        f"the worker must exit with status 0 when stdin closes (that is how it never outlives its parent); "
+        f"got status {status}, stderr: {stderr[-500:]}"
+    )
+
+
+@pytest.mark.points(2)
+def test_worker_answers_bad_frames_with_errors_and_keeps_serving(worker):
+    bad_frames = {
+        "not msgpack": wire(b"\x01\xc1\xc1"),
+        "wrong version": request(2, version=9),
+        "not a map": wire(b"\x01" + msgpack.packb([1, 2])),
+        "no ref": wire(b"\x01" + msgpack.packb({"features": FEATURES})),
+    }
+    for name, frame in bad_frames.items():
+        send(worker, frame)
+        reply = read_reply(worker)
+        assert reply.get("ref") is None and "error" in reply, (
+            f"a frame the worker cannot read ({name}) must get an error reply with ref None, got {reply}"
+        )
+    send(worker, request(3, features=[1.0, 2.0]))
+    reply = read_reply(worker)
+    assert reply.get("ref") == 3 and "error" in reply, (
+        f"a request with the wrong number of features must get an error reply carrying its ref, got {reply}"
+    )
+    send(worker, request(4))
+    assert "prediction" in read_reply(worker), "after bad frames the worker must still answer valid requests"
+    assert worker.poll() is None, "bad frames must not stop the worker"
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize(
+    "data",
+    [struct.pack(">I", 0xFFFFFFF0) + b"\x01" * 64, struct.pack(">I", 100) + b"\x01\x82"],
+    ids=["oversized", "truncated"],
+)
+def test_worker_closes_cleanly_on_a_stream_it_cannot_resync(worker, data):
+    send(worker, data)
+    worker.stdin.close()
+    reply = read_reply(worker)
+    assert reply.get("ref") is None and "error" in reply, f"the worker must send an error reply first, got {reply}"
+    status, stderr = finish(worker)
+    assert status == 2 and "Traceback" not in stderr, (
+        "after an oversized or truncated frame the worker must exit with status 2 and a one-line message, "
+        f"not a traceback; got status {status}, stderr: {stderr[-500:]}"
+    )

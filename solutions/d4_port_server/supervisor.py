@@ -1,0 +1,148 @@
+"""PortServer: the graded interface. Starts, supervises and talks to the worker process.
+
+    async with PortServer("data/models/penguins-logreg.json") as server:
+        prediction = await server.predict([39.1, 18.7, 181.0, 3750.0])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .client import WorkerClient
+from mlcourse.port_errors import NotRunning, PortServerError, RequestTimeout, RestartIntensityExceeded
+
+log = logging.getLogger(__name__)
+
+
+class PortServer:
+    """A model served by a supervised child process, behind the length-prefixed protocol.
+
+    - a worker that dies is restarted; the requests it had in flight fail at once (WorkerCrashed);
+    - a request with no reply within ``timeout`` seconds fails (RequestTimeout) and the worker,
+      which stopped answering, is killed and replaced;
+    - more than ``max_restarts`` restarts within ``restart_window`` seconds and the server gives up:
+      every request then fails with RestartIntensityExceeded (OTP's intensity and period);
+    - ``command`` is the worker's argv (default: this package's worker on ``model_path``) and
+      ``env`` its environment: the checks use them to start workers that misbehave on purpose.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        timeout: float = 1.0,
+        max_restarts: int = 3,
+        restart_window: float = 5.0,
+        command: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.command = list(command or [sys.executable, "-m", f"{__package__}.worker", str(model_path)])
+        self.env = env
+        self.timeout = timeout
+        self.max_restarts = max_restarts
+        self.restart_window = restart_window
+        self._worker: WorkerClient | None = None
+        self._ready = asyncio.Event()  # set while a worker is up, or once the server is closed for good
+        self._closed: PortServerError | None = None  # why no request will be answered any more
+        self._restarts: deque[float] = deque()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the worker answering requests now; None while there is none."""
+        return self._worker.pid if self._worker is not None and self._ready.is_set() and not self._closed else None
+
+    async def start(self) -> None:
+        if self._supervisor is not None:
+            raise RuntimeError("PortServer.start() called twice")
+        self._worker = await WorkerClient.spawn(self.command, self.env, self._worker_exited)
+        self._ready.set()
+        self._supervisor = asyncio.create_task(self._supervise(), name="port-server-supervisor")
+
+    async def predict(self, features: Sequence[float], *, timeout: float | None = None) -> dict[str, Any]:
+        """The worker's prediction for one row of features, or a PortServerError within ``timeout`` seconds."""
+        if self._supervisor is None:
+            raise NotRunning("PortServer.predict() before start()")
+        timeout = self.timeout if timeout is None else timeout
+        worker: WorkerClient | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ready.wait()  # between a death and its restart, wait for the new worker
+                if self._closed is not None:
+                    raise type(self._closed)(str(self._closed))
+                worker = self._worker
+                assert worker is not None
+                return await worker.request(features)
+        except TimeoutError:
+            if worker is None:
+                raise RequestTimeout(f"no worker was ready within {timeout} s") from None
+            worker.kill()  # it stopped answering: the supervisor replaces it
+            raise RequestTimeout(
+                f"no reply within {timeout} s; worker {worker.pid} was killed and will be replaced"
+            ) from None
+
+    async def stop(self) -> None:
+        """Close the worker's stdin (it exits by itself, or is killed after a grace period); idempotent."""
+        if self._supervisor is None or self._stopped:
+            return
+        self._stopped = True
+        if self._closed is None:
+            self._closed = NotRunning("PortServer was stopped")
+        self._ready.set()  # release waiting callers: they see _closed
+        assert self._worker is not None
+        await self._worker.close()
+        await self._supervisor
+
+    async def __aenter__(self) -> PortServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _supervise(self) -> None:
+        assert self._worker is not None
+        while True:
+            cause = await self._worker.wait_closed()
+            if self._closed is not None:
+                return
+            if not self._restart_allowed():
+                self._closed = RestartIntensityExceeded(
+                    f"the worker died {len(self._restarts)} times within {self.restart_window} s "
+                    f"(max_restarts={self.max_restarts}): giving up, no more restarts. Last: {cause}"
+                )
+                log.error("%s", self._closed)
+                self._ready.set()
+                return
+            log.warning("%s; restarting it", cause)
+            try:
+                self._worker = await WorkerClient.spawn(self.command, self.env, self._worker_exited)
+            except OSError as exc:
+                self._closed = PortServerError(f"cannot restart the worker {self.command}: {exc}")
+                self._ready.set()
+                return
+            if self._closed is not None:  # stop() ran while the new worker was starting
+                await self._worker.close()
+                return
+            self._ready.set()
+
+    def _worker_exited(self) -> None:
+        """Hold new requests back from the moment the worker is gone until its replacement is up."""
+        if self._closed is None:
+            self._ready.clear()
+
+    def _restart_allowed(self) -> bool:
+        """Record a death; True while deaths within restart_window number at most max_restarts."""
+        now = time.monotonic()
+        self._restarts.append(now)
+        while self._restarts and self._restarts[0] < now - self.restart_window:
+            self._restarts.popleft()
+        return len(self._restarts) <= self.max_restarts
