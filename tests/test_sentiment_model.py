@@ -62,3 +62,15 @@ def test_build_reports_held_out_accuracy_and_baseline():
     assert "tfidf_logreg" in accuracy
     assert (DEFAULT_MODEL_DIR / "MODEL_CARD.md").is_file()
     assert is_built(), "the built model is stale: rerun `python -m mlcourse.sentiment.build`"
+
+
+def test_int8_serving_quantises_linear_layers_and_agrees_on_clear_cases(serving):
+    import torch
+
+    from mlcourse.sentiment import load_serving
+
+    int8 = load_serving(int8=True)
+    linear_types = {type(module) for module in int8.classifier.model.modules()}
+    assert torch.nn.Linear not in linear_types, "int8=True must replace every nn.Linear by its quantised form"
+    assert [p["label"] for p in int8.predict_batch(TEXTS)] == ["positive", "negative"]
+    assert serving.classifier.model is not int8.classifier.model, "quantising must not touch other loaded models"
