@@ -64,6 +64,7 @@ serve: setup
 bench: setup
 	$(PY) -m mlcourse.matmul_report --impl $(RUN_IMPL)
 	$(PY) -m mlcourse.port_bench --impl $(RUN_IMPL)
+	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.loadtest --impl $(RUN_IMPL) --rate 100 --duration 20
 
 notebooks: export HF_HUB_OFFLINE := 1
 notebooks: setup

@@ -1,0 +1,77 @@
+"""The sentiment API: ``create_app`` builds a FastAPI app around a batch-predict function.
+
+Routes: ``POST /api/sentiment`` (one text in, ``{"label", "score"}`` out), ``GET /healthz``
+(503 while the model loads, 200 when ready) and ``GET /metrics`` (queue depth, batch sizes,
+response counts). The lifespan owns the resources: it starts the model load in the background,
+so the server answers at once, and on shutdown it answers or rejects every waiting request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+
+from mlcourse.sentiment_api import Prediction, PredictBatch
+
+CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and counted, never received
+
+
+class SentimentService:
+    """What the routes share: the model's state (loading, ready, failed, stopping) and the counts."""
+
+    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, float]) -> None:
+        self.load_model = load_model
+        self.limits = limits
+
+    async def load(self) -> None:
+        """Load the model in a worker thread, then start the batcher: the server answers meanwhile."""
+        raise NotImplementedError(
+            "SentimentService.load: await asyncio.to_thread(self.load_model), then start a Batcher"
+        )
+
+    async def stop(self, drain_timeout_s: float) -> None:
+        raise NotImplementedError("SentimentService.stop: mark the service stopping and stop the batcher")
+
+    async def predict(self, text: str, request: Request) -> Prediction:
+        """Wait for this text's prediction, unless the client goes away first."""
+        raise NotImplementedError(
+            "SentimentService.predict: 503 unless ready; submit to the batcher; map QueueFullError to 429 "
+            "(Retry-After), BatcherClosedError to 503; give up if client_gone(request) finishes first"
+        )
+
+    def count(self, status: int) -> None:
+        raise NotImplementedError("SentimentService.count: count the response in 2xx, 429, 4xx, 5xx or client_gone")
+
+    def metrics(self) -> dict[str, object]:
+        raise NotImplementedError("SentimentService.metrics: status, queue_depth, limits, batch_sizes, responses")
+
+
+async def client_gone(request: Request) -> None:
+    """Return when the client disconnects (once the body is read, the server's next message is that)."""
+    raise NotImplementedError("client_gone: await request.receive() until it gives {'type': 'http.disconnect'}")
+
+
+def create_app(
+    predict_batch: PredictBatch | None = None,
+    *,
+    load_model: Callable[[], PredictBatch] | None = None,
+    max_batch_size: int = 16,
+    max_wait_ms: float = 50.0,
+    queue_limit: int = 200,
+    drain_timeout_s: float = 5.0,
+) -> FastAPI:
+    """Build the sentiment API around ``predict_batch`` (texts in, one ``{"label", "score"}`` each out).
+
+    Give either ``predict_batch`` itself or ``load_model``, a blocking function that loads the
+    model and returns its ``predict_batch``; the lifespan runs it in the background and
+    ``/healthz`` answers 503 until it returns. A model call carries at most ``max_batch_size``
+    texts, and waits at most ``max_wait_ms`` after the first text queued; beyond ``queue_limit``
+    waiting texts the API answers 429. On shutdown, waiting requests get their answer within
+    ``drain_timeout_s``, or a 503.
+    """
+    raise NotImplementedError(
+        "create_app: build a FastAPI app whose lifespan loads the model in the background "
+        "(asyncio.to_thread) and starts a Batcher; routes POST /api/sentiment, GET /healthz, GET /metrics "
+        "(see README.md)"
+    )

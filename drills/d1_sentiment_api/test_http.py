@@ -1,0 +1,150 @@
+"""Checks on the HTTP contract: bad input, readiness, a free event loop, and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from mlcourse.fake_models import FakeSentimentModel, fake_prediction, slow_loader
+from mlcourse.inprocess import InProcessApp, wait_until_ready
+from mlcourse.sentiment_api import MAX_BODY_BYTES, MAX_TEXT_CHARS
+
+API = "/api/sentiment"
+JSON = {"content-type": "application/json"}
+
+# (what is wrong, request keyword arguments, expected status, a word the message must contain)
+BAD_INPUTS = [
+    ("invalid JSON", {"content": b'{"text": "unterminated', "headers": JSON}, 400, "json"),
+    ("not JSON content-type", {"content": b'{"text": "hi"}', "headers": {"content-type": "text/plain"}}, 415, "json"),
+    ("a JSON array, not an object", {"json": ["I love Elixir!"]}, 422, "object"),
+    ("text missing", {"json": {"message": "I love Elixir!"}}, 422, "text"),
+    ("text empty", {"json": {"text": ""}}, 422, "text"),
+    ("text blank", {"json": {"text": "   "}}, 422, "text"),
+    ("text a number", {"json": {"text": 42}}, 422, "text"),
+    ("text null", {"json": {"text": None}}, 422, "text"),
+    (f"text over {MAX_TEXT_CHARS} characters", {"json": {"text": "a" * (MAX_TEXT_CHARS + 1)}}, 422, str(MAX_TEXT_CHARS)),
+    (f"body over {MAX_BODY_BYTES} bytes", {"content": json.dumps({"text": "a" * MAX_BODY_BYTES}).encode(), "headers": JSON},
+     413, ""),
+]
+
+
+@pytest.mark.points(2)
+def test_each_bad_input_gets_the_right_4xx(create_app, run):
+    """Bad input gets a 4xx with a JSON error saying what is wrong: 400, 413, 415 or 422 as documented."""
+    model = FakeSentimentModel()
+
+    async def send_all():
+        async with InProcessApp(create_app(model.predict_batch, max_wait_ms=5), timeout_s=10) as client:
+            await wait_until_ready(client)
+            bad = [(name, await client.post(API, **request), status, word)
+                   for name, request, status, word in BAD_INPUTS]
+            longest = await client.post(API, json={"text": "b" * MAX_TEXT_CHARS})
+            return bad, longest
+
+    bad, longest = run(send_all())
+    problems = []
+    for name, response, status, word in bad:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            problems.append(f'{name}: the body must be {{"error": {{"code", "message"}}}}, got {response.text[:80]!r}')
+            continue
+        if response.status_code != status:
+            problems.append(f"{name}: expected {status}, got {response.status_code} ({message})")
+        elif word not in message.lower():
+            problems.append(f"{name}: the message {message!r} should say what is wrong (mention {word!r})")
+    assert not problems, "bad input must get the documented 4xx and a message:\n" + "\n".join(problems)
+    assert longest.status_code == 200, f"a text of exactly {MAX_TEXT_CHARS} characters is allowed, got {longest.status_code}"
+    assert model.texts_seen == ["b" * MAX_TEXT_CHARS], "bad input must never reach the model"
+
+
+@pytest.mark.points(2)
+def test_readiness_during_a_slow_model_load(create_app, run):
+    """/healthz answers 503 while the model loads and 200 once ready; requests meanwhile get 503 at once, not a hang."""
+    model = FakeSentimentModel()
+    load_s = 1.5
+
+    async def start_while_loading():
+        session = InProcessApp(create_app(load_model=slow_loader(model, load_s)), timeout_s=10)
+        async with session as client:
+            startup_s = session.startup_s
+            health = (await client.get("/healthz")).status_code
+            started = time.perf_counter()
+            early = await asyncio.wait_for(client.post(API, json={"text": "too early"}), 1.0)
+            early_s = time.perf_counter() - started
+            deadline = time.perf_counter() + load_s + 3
+            while (ready := (await client.get("/healthz")).status_code) != 200 and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            late = await client.post(API, json={"text": "I love a ready model"})
+            return startup_s, health, early, early_s, ready, late
+
+    startup_s, health, early, early_s, ready, late = run(start_while_loading())
+    assert startup_s < 0.5, (
+        f"the app took {startup_s:.1f} s to start with a {load_s} s model load: start the load in the background "
+        "(a task in the lifespan, the blocking load in a worker thread) so the server answers at once"
+    )
+    assert health == 503, f"/healthz must answer 503 while the model loads, got {health}"
+    assert early.status_code == 503 and early_s < 0.5, (
+        f"a request during loading got {early.status_code} after {early_s * 1000:.0f} ms: answer 503 at once"
+    )
+    assert early.json()["error"]["message"], 'the 503 carries the JSON error {"error": {"code", "message"}}'
+    assert ready == 200, "/healthz must answer 200 once the model has loaded"
+    assert late.status_code == 200 and late.json() == fake_prediction("I love a ready model")
+
+
+@pytest.mark.points(2)
+def test_healthz_answers_during_a_slow_batch(create_app, run):
+    """The model runs in a worker thread: /healthz answers promptly while a 1 s batch computes."""
+    model = FakeSentimentModel(call_s=1.0)
+
+    async def probe():
+        async with InProcessApp(create_app(model.predict_batch, max_wait_ms=10), timeout_s=10) as client:
+            await wait_until_ready(client)
+            started = time.perf_counter()
+            busy = asyncio.create_task(client.post(API, json={"text": "a slow batch"}))
+            await asyncio.sleep(0.2)  # the batch is computing by now (10 ms window); a blocked loop wakes us later
+            health = await client.get("/healthz")
+            health_s = time.perf_counter() - started
+            return health, health_s, busy.done(), await busy
+
+    health, health_s, busy_done, busy = run(probe())
+    assert model.batch_sizes == [1], f"the slow request should be one model call, got {model.batch_sizes}"
+    assert health.status_code == 200
+    assert health_s < 0.6 and not busy_done, (
+        f"/healthz, asked 200 ms into a 1 s batch, answered {health_s * 1000:.0f} ms after the batch began: "
+        "run the model in a worker thread (asyncio.to_thread or an executor) so the event loop keeps serving"
+    )
+    assert busy.status_code == 200
+
+
+@pytest.mark.points(2)
+def test_shutdown_answers_every_waiting_request(create_app, run):
+    """On shutdown every waiting request is answered (200) or rejected (503); none hangs."""
+    model = FakeSentimentModel(call_s=0.1)
+
+    async def stop_while_busy():
+        session = InProcessApp(create_app(model.predict_batch, max_batch_size=4, max_wait_ms=10), timeout_s=10)
+        async with session as client:
+            await wait_until_ready(client)
+            texts = [f"waiting at shutdown {i}" for i in range(12)]
+            tasks = [asyncio.create_task(client.post(API, json={"text": text})) for text in texts]
+            while not model.batches:
+                await asyncio.sleep(0.01)
+            await session.shutdown()
+            done, pending = await asyncio.wait(tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+            return texts, tasks, len(pending)
+
+    texts, tasks, hanging = run(stop_while_busy())
+    assert hanging == 0, (
+        f"{hanging} of 12 waiting requests were still hanging 5 s after shutdown: on shutdown, answer what waits "
+        "or reject it with 503, so no request hangs"
+    )
+    statuses = [task.result().status_code for task in tasks]
+    assert set(statuses) <= {200, 503}, f"at shutdown a waiting request gets 200 or 503, got {sorted(set(statuses))}"
+    answered = [(text, task.result()) for text, task in zip(texts, tasks) if task.result().status_code == 200]
+    assert all(r.json() == fake_prediction(text) for text, r in answered), "each answer must be for its own text"

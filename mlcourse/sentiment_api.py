@@ -1,0 +1,36 @@
+"""The fixed contract of drill d1's sentiment API, shared by the starter, the solution, the checks and the tools.
+
+* ``predict_batch(texts) -> predictions``: one model call, a list in and a list of the same
+  length out, in order (the real serving object and the fake model both keep it);
+* every error answer has the body ``{"error": {"code": str, "message": str}}``: the code is for
+  programs, the message tells a person what is wrong and what to send instead;
+* the documented input limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+Prediction = dict[str, Any]  # {"label": "positive" | "negative", "score": float}
+PredictBatch = Callable[[list[str]], list[Prediction]]
+
+MAX_TEXT_CHARS = 2000  # longer texts are refused (422), not silently truncated
+MAX_BODY_BYTES = 64 * 1024  # bigger bodies are refused (413) before they are read whole
+
+
+@dataclass
+class ApiError(Exception):
+    """An answer that is not a prediction: raise it anywhere, the app turns it into a response."""
+
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> JSONResponse:
+        body = {"error": {"code": self.code, "message": self.message}}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)

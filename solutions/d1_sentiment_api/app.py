@@ -1,0 +1,187 @@
+"""The sentiment API: ``create_app`` builds a FastAPI app around a batch-predict function.
+
+Routes: ``POST /api/sentiment`` (one text in, ``{"label", "score"}`` out), ``GET /healthz``
+(503 while the model loads, 200 when ready) and ``GET /metrics`` (queue depth, batch sizes,
+response counts). The lifespan owns the resources: it starts the model load in the background,
+so the server answers at once, and on shutdown it answers or rejects every waiting request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from mlcourse.sentiment_api import ApiError, Prediction, PredictBatch
+
+from .batcher import Batcher, BatcherClosedError, QueueFullError
+from .inputs import read_text
+
+log = logging.getLogger("uvicorn.error")  # uvicorn's general logger: messages show in its console output
+CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and counted, never received
+
+
+class SentimentService:
+    """What the routes share: the model's state (loading, ready, failed, stopping) and the counts."""
+
+    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, float]) -> None:
+        self.load_model = load_model
+        self.limits = limits
+        self.batcher: Batcher | None = None
+        self.status = "loading"
+        self.load_error = ""
+        self.responses: Counter[str] = Counter({"2xx": 0, "429": 0, "4xx": 0, "5xx": 0, "client_gone": 0})
+
+    async def load(self) -> None:
+        """Load the model in a worker thread, then start the batcher: the server answers meanwhile."""
+        started = time.perf_counter()
+        try:
+            predict_batch = await asyncio.to_thread(self.load_model)
+        except Exception as error:
+            self.status, self.load_error = "failed", f"{type(error).__name__}: {error}"
+            log.error("model load failed: %s", self.load_error)
+            return
+        if self.status != "loading":  # shutdown began while the weights were loading
+            return
+        self.batcher = Batcher(predict_batch, **self.limits)
+        self.batcher.start()
+        self.status = "ready"
+        log.info("model ready after %.1f s", time.perf_counter() - started)
+
+    async def stop(self, drain_timeout_s: float) -> None:
+        self.status = "stopping"
+        if self.batcher is not None:
+            await self.batcher.stop(drain_timeout_s)
+
+    async def predict(self, text: str, request: Request) -> Prediction:
+        """Wait for this text's prediction, unless the client goes away first."""
+        if self.batcher is None or self.status != "ready":
+            message = {
+                "loading": "the model is still loading",
+                "failed": f"the model failed to load: {self.load_error}",
+                "stopping": "the server is shutting down",
+            }[self.status]
+            raise ApiError(503, f"model_{self.status}", message, {"Retry-After": "1"})
+        answer = asyncio.ensure_future(self.batcher.submit(text))
+        gone = asyncio.ensure_future(client_gone(request))
+        try:
+            await asyncio.wait({answer, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not answer.done():
+                answer.cancel()  # its future is cancelled: the batcher drops the text unread
+        if not answer.done():
+            raise ApiError(CLIENT_GONE, "client_gone", "the client closed the connection before the answer")
+        try:
+            return answer.result()
+        except QueueFullError as error:
+            raise ApiError(429, "queue_full", f"too many requests waiting ({error}); retry later",
+                           {"Retry-After": "1"}) from None
+        except BatcherClosedError as error:
+            raise ApiError(503, "shutting_down", str(error), {"Retry-After": "1"}) from None
+        except Exception as error:
+            log.exception("the model failed on a batch")
+            raise ApiError(500, "model_error", f"the model failed: {type(error).__name__}") from error
+
+    def count(self, status: int) -> None:
+        if status == CLIENT_GONE:
+            self.responses["client_gone"] += 1
+        elif status == 429:
+            self.responses["429"] += 1
+        else:
+            self.responses[f"{status // 100}xx"] += 1
+
+    def metrics(self) -> dict[str, object]:
+        batcher = self.batcher
+        return {
+            "status": self.status,
+            "queue_depth": batcher.depth if batcher else 0,
+            "limits": self.limits,
+            "batch_sizes": {str(size): n for size, n in sorted(batcher.batch_sizes.items())} if batcher else {},
+            "responses": dict(self.responses),
+        }
+
+
+async def client_gone(request: Request) -> None:
+    """Return when the client disconnects (once the body is read, the server's next message is that)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def create_app(
+    predict_batch: PredictBatch | None = None,
+    *,
+    load_model: Callable[[], PredictBatch] | None = None,
+    max_batch_size: int = 16,
+    max_wait_ms: float = 50.0,
+    queue_limit: int = 200,
+    drain_timeout_s: float = 5.0,
+) -> FastAPI:
+    """Build the sentiment API around ``predict_batch`` (texts in, one ``{"label", "score"}`` each out).
+
+    Give either ``predict_batch`` itself or ``load_model``, a blocking function that loads the
+    model and returns its ``predict_batch``; the lifespan runs it in the background and
+    ``/healthz`` answers 503 until it returns. A model call carries at most ``max_batch_size``
+    texts, and waits at most ``max_wait_ms`` after the first text queued; beyond ``queue_limit``
+    waiting texts the API answers 429. On shutdown, waiting requests get their answer within
+    ``drain_timeout_s``, or a 503.
+    """
+    if (predict_batch is None) == (load_model is None):
+        raise ValueError("give exactly one of predict_batch or load_model")
+    loader = load_model or (lambda: predict_batch)
+    limits = {"max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms, "queue_limit": queue_limit}
+    if max_batch_size < 1 or queue_limit < 1 or max_wait_ms < 0:
+        raise ValueError("max_batch_size and queue_limit must be >= 1, max_wait_ms >= 0")
+    service = SentimentService(loader, limits)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loading = asyncio.create_task(service.load(), name="model-load")
+        if predict_batch is not None:
+            await loading  # nothing to load: ready when the start-up completes
+        try:
+            yield
+        finally:
+            await service.stop(drain_timeout_s)
+            loading.cancel()
+
+    app = FastAPI(title="Sentiment API", lifespan=lifespan)
+    app.state.service = service
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return error.response()
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        code = f"http_{error.status_code}"
+        return ApiError(error.status_code, code, str(error.detail), dict(error.headers or {})).response()
+
+    @app.post("/api/sentiment")
+    async def sentiment(request: Request) -> JSONResponse:
+        """Body ``{"text": "..."}`` -> ``{"label": "positive"|"negative", "score": float}``."""
+        try:
+            text = await read_text(request)
+            response = JSONResponse(await service.predict(text, request))
+        except ApiError as error:
+            response = error.response()
+        service.count(response.status_code)
+        return response
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        body = {"status": service.status, **({"error": service.load_error} if service.load_error else {})}
+        return JSONResponse(body, status_code=200 if service.status == "ready" else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> dict[str, object]:
+        return service.metrics()
+
+    return app

@@ -1,0 +1,149 @@
+"""Collect single requests into model batches: flush at ``max_batch_size`` texts or ``max_wait_ms``
+after the first one waited, whichever comes first; refuse work beyond ``queue_limit``.
+
+The counterpart of the Elixir BatchServer (a GenServer): one worker task owns the queue, callers
+get an ``asyncio.Future`` each and await it. The model runs in a worker thread so the event loop
+keeps serving while a batch computes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from mlcourse.sentiment_api import Prediction, PredictBatch
+
+
+class QueueFullError(Exception):
+    """``queue_limit`` requests are already waiting: the caller should answer 429."""
+
+
+class BatcherClosedError(Exception):
+    """The batcher is shutting down: it takes no new work, and rejects what it could not finish."""
+
+
+@dataclass
+class _Waiting:
+    text: str
+    future: asyncio.Future[Prediction]
+    enqueued_at: float = field(default_factory=time.monotonic)
+
+
+class Batcher:
+    """Size-or-timeout batcher with a bounded queue in front of a ``predict_batch`` function."""
+
+    def __init__(
+        self,
+        predict_batch: PredictBatch,
+        *,
+        max_batch_size: int = 16,
+        max_wait_ms: float = 50.0,
+        queue_limit: int = 200,
+    ) -> None:
+        self.predict_batch = predict_batch
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_ms / 1000
+        self.queue_limit = queue_limit
+        self.batch_sizes: Counter[int] = Counter()  # size of each model call -> how many calls
+        self._queue: asyncio.Queue[_Waiting] = asyncio.Queue(maxsize=queue_limit)
+        self._batch: list[_Waiting] = []  # taken from the queue, not answered yet
+        self._worker: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def depth(self) -> int:
+        """Requests waiting for a batch (not counting the batch being collected or computed)."""
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        """Start the worker task; call it from inside the running event loop."""
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name="batcher")
+
+    async def submit(self, text: str) -> Prediction:
+        """Queue one text and wait for its own prediction.
+
+        Raises QueueFullError at once when ``queue_limit`` texts wait, BatcherClosedError when
+        shutting down. If the caller is cancelled (its client went away), its future is
+        cancelled and the worker drops the text before it reaches the model.
+        """
+        if self._closed or self._worker is None:
+            raise BatcherClosedError("the batcher is not running")
+        waiting = _Waiting(text, asyncio.get_running_loop().create_future())
+        try:
+            self._queue.put_nowait(waiting)
+        except asyncio.QueueFull:
+            raise QueueFullError(f"{self.queue_limit} requests are already waiting") from None
+        return await waiting.future
+
+    async def _work(self) -> None:
+        while not (self._closed and self._queue.empty()):
+            await self._collect()
+            await self._run()
+
+    async def _collect(self) -> None:
+        """Fill ``self._batch``: block for the first live text, then take more until the batch is
+        full or ``max_wait`` has passed since that first text was queued."""
+        while not self._batch:
+            if self._closed and self._queue.empty():
+                return
+            self._take(await self._queue.get())
+        deadline = self._batch[0].enqueued_at + self.max_wait_s
+        while len(self._batch) < self.max_batch_size:
+            if not self._queue.empty():
+                self._take(self._queue.get_nowait())
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closed:
+                return
+            try:
+                async with asyncio.timeout(remaining):
+                    self._take(await self._queue.get())
+            except TimeoutError:
+                return
+
+    def _take(self, waiting: _Waiting) -> None:
+        if not waiting.future.done():  # a cancelled caller does not cost a batch slot
+            self._batch.append(waiting)
+
+    async def _run(self) -> None:
+        batch = [waiting for waiting in self._batch if not waiting.future.done()]
+        if batch:
+            self.batch_sizes[len(batch)] += 1
+            try:
+                predictions = await asyncio.to_thread(self.predict_batch, [waiting.text for waiting in batch])
+                if len(predictions) != len(batch):
+                    raise RuntimeError(f"predict_batch returned {len(predictions)} results for {len(batch)} texts")
+            except Exception as error:  # the model failed: every caller of this batch hears it
+                for waiting in batch:
+                    if not waiting.future.done():
+                        waiting.future.set_exception(error)
+            else:
+                for waiting, prediction in zip(batch, predictions):
+                    if not waiting.future.done():
+                        waiting.future.set_result(prediction)
+        self._batch = []
+
+    async def stop(self, drain_timeout_s: float = 5.0) -> None:
+        """Take no new work; answer what waits within ``drain_timeout_s``; reject the rest.
+
+        After this returns, no caller is left waiting.
+        """
+        self._closed = True
+        worker = self._worker
+        if worker is not None:
+            if self._queue.empty() and not self._batch:
+                worker.cancel()  # idle: it is blocked on an empty queue
+            await asyncio.wait({worker}, timeout=drain_timeout_s)
+            if not worker.done():
+                worker.cancel()
+                await asyncio.wait({worker})
+        leftovers = list(self._batch)
+        while not self._queue.empty():
+            leftovers.append(self._queue.get_nowait())
+        for waiting in leftovers:
+            if not waiting.future.done():
+                waiting.future.set_exception(BatcherClosedError("the server is shutting down"))
+        self._batch = []
