@@ -57,6 +57,7 @@ class WorkerClient:
     async def _read_replies(self) -> None:
         raise NotImplementedError(
             "_read_replies: read payloads until the end of stdout, resolving futures by ref (an error reply "
-            "is PredictionError for its caller); at the end or on a ProtocolError: kill the worker, await its "
-            "exit status, record why it went, call on_exit, and fail every request in flight with WorkerCrashed"
+            "is PredictionError for its caller); on a ProtocolError kill the worker; then await its exit status "
+            "(kill it if it lingers after closing stdout), record why it went, call on_exit, and fail every "
+            "request in flight with WorkerCrashed"
         )

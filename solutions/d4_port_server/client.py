@@ -98,13 +98,26 @@ class WorkerClient:
             cause = "closed its stdout"
         except ProtocolError as exc:
             cause = f"broke the protocol ({exc})"
-        self.kill()
-        status = await self.process.wait()
+            self.kill()
+        status = await self._exit_status()
         in_flight = [future for future in self._pending.values() if not future.done()]
         self._gone = f"worker {self.pid} {cause}, exit status {status}; {len(in_flight)} request(s) in flight failed"
         self._on_exit()
         for future in in_flight:
             future.set_exception(WorkerCrashed(self._gone))
+
+    async def _exit_status(self, grace: float = 1.0) -> int:
+        """Wait for the worker's exit; kill it only if it lingers ``grace`` seconds after closing stdout.
+
+        Killing first would be wrong for a worker that has already died: ``Popen.send_signal`` polls,
+        and so reaps, the dead child before asyncio's child watcher sees it, which then reports 255
+        instead of the real status (-9 for SIGKILL).
+        """
+        try:
+            return await asyncio.wait_for(self.process.wait(), grace)
+        except TimeoutError:
+            self.kill()
+            return await self.process.wait()
 
     def _resolve(self, message: dict[str, Any]) -> None:
         ref = message.get("ref")
