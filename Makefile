@@ -10,6 +10,8 @@ INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | ck
 GRADES := build/grades
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=300 --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 PORT ?= 8000
+# Jupyter refuses to run as root (containers, CI boxes) unless told it may.
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # IMPL picks the code: drills (the learner's), solutions (the reference) or a folder laid out like drills/.
 # Grading defaults to the learner's code; serving and benchmarks to the reference.
 GRADE_IMPL := $(or $(IMPL),drills)
@@ -38,7 +40,7 @@ setup: $(INSTALLED)
 	$(PY) -m mlcourse.penguin_model
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(LAB_AS_ROOT)
 
 test: export HF_HUB_OFFLINE := 1
 test: setup
