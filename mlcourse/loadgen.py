@@ -16,7 +16,7 @@ import ipaddress
 import math
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
@@ -94,11 +94,6 @@ class LoadResult:
             "max_send_lag_ms": round(self.max_send_lag_s * 1000, 1),
             "wall_s": round(self.wall_s, 2),
         }
-
-    def to_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["errors"] = dict(self.errors)
-        return data
 
 
 async def run_open_loop(
