@@ -37,7 +37,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 setup: $(INSTALLED)
 	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.sentiment.build
-	$(PY) -m mlcourse.penguin_model
+	$(PY) -m mlcourse.port.penguin_model
 
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks $(LAB_AS_ROOT)
@@ -61,11 +61,11 @@ grade-class: setup
 	$(PY) -m mlcourse.grading class $(CLASS)
 
 serve: setup
-	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.serve --impl $(RUN_IMPL) --port $(PORT)
+	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.api.serve --impl $(RUN_IMPL) --port $(PORT)
 
 bench: setup
-	$(PY) -m mlcourse.matmul_report --impl $(RUN_IMPL)
-	$(PY) -m mlcourse.port_bench --impl $(RUN_IMPL)
+	$(PY) -m mlcourse.matmul.report --impl $(RUN_IMPL)
+	$(PY) -m mlcourse.port.bench --impl $(RUN_IMPL)
 	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.loadtest --impl $(RUN_IMPL) --rate 100 --duration 20
 
 notebooks: export HF_HUB_OFFLINE := 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcourse.grading import Check, Gradebook
+from mlcourse.grading.gradebook import Check, Gradebook
 from mlcourse.impl import Drill, Implementation, ImplementationError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the network

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from mlcourse.fake_models import FakeSentimentModel, fake_prediction, slow_loader
+from mlcourse.api.fake_model import FakeSentimentModel, fake_prediction, slow_loader
 
 
 def test_predictions_depend_on_the_text_only():

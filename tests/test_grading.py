@@ -2,7 +2,8 @@
 
 import pytest
 
-from mlcourse.grading import Check, Gradebook, verify_bracketing
+from mlcourse.grading.bracketing import verify_bracketing
+from mlcourse.grading.gradebook import Check, Gradebook
 from mlcourse.impl import Implementation, ImplementationError
 from mlcourse.paths import REPO_ROOT
 

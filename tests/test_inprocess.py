@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import pytest
 from fastapi import FastAPI, Request
 
-from mlcourse.inprocess import InProcessApp, LifespanError, wait_until_ready
+from mlcourse.api.inprocess import InProcessApp, LifespanError, wait_until_ready
 
 
 def make_app(events: list[str], fail: bool = False) -> FastAPI:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mlcourse.loadgen import NO_ANSWER, LoadResult, loopback_client, require_loopback, run_open_loop
+from mlcourse.loadtest.generator import NO_ANSWER, LoadResult, loopback_client, require_loopback, run_open_loop
 
 
 async def instant(i: int) -> int:

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from mlcourse.loadtest import main
+from mlcourse.loadtest.cli import main
 from mlcourse.paths import REPO_ROOT
 
 
@@ -16,7 +16,7 @@ def test_loadtest_writes_its_report(tmp_path, capsys):
     run = report["runs"][0]
     assert run["sent"] == 80 and run["statuses"] == {"200": 80}
     assert run["latency_ms_200"]["p99"] > 0 and run["mean_batch"] >= 1
-    assert (tmp_path / "latency.png").stat().st_size > 0
+    assert (tmp_path / "report.png").stat().st_size > 0
     assert "| 40 | 80 | 80 |" in (tmp_path / "report.md").read_text()
     assert "p99 ms" in capsys.readouterr().out
 
@@ -28,7 +28,7 @@ def test_serving_an_unwritten_create_app_says_what_is_missing(tmp_path):
     (drill / "__init__.py").write_text('"""A submission that has not started."""\n')
     unwritten = "def create_app(predict_batch=None, **limits):\n    raise NotImplementedError('write me')\n"
     (drill / "app.py").write_text(unwritten)
-    shown = subprocess.run([sys.executable, "-m", "mlcourse.serve", "--impl", str(tmp_path), "--fake"],
+    shown = subprocess.run([sys.executable, "-m", "mlcourse.api.serve", "--impl", str(tmp_path), "--fake"],
                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 1
     assert "create_app is not written yet: write me" in shown.stderr

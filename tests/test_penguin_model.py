@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mlcourse import penguin_model
-from mlcourse.penguin_model import ModelFileError, load_model
+from mlcourse.port.penguin_model import ModelFileError, load_model
 
 
 @pytest.fixture(scope="module")

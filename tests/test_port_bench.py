@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcourse import port_bench
+from mlcourse.port import bench as port_bench
 
 
 def test_benchmark_writes_a_complete_report(tmp_path: Path, capsys):

@@ -8,7 +8,9 @@ import time
 import pytest
 
 from mlcourse.sentiment import DEFAULT_MODEL_DIR, build
-from mlcourse.sentiment.build import TrainConfig, ensure_built, is_built, length_bucketed_batches
+from mlcourse.sentiment.build import ensure_built
+from mlcourse.sentiment.build_cache import is_built
+from mlcourse.sentiment.finetune import TrainConfig, length_bucketed_batches
 
 TINY = TrainConfig(train_limit=32, test_limit=32, batch_size=16)
 

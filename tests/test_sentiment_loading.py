@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlcourse.sentiment import load_serving, loading
-from mlcourse.sentiment.build import base_model_dir
+from mlcourse.sentiment.finetune import base_model_dir
 from mlcourse.sentiment.loading import LabelMappingError, ModelLoadError, ModelNotBuiltError, sentiment_labels
 
 SST2_HUB_ID = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from mlcourse.sentiment import DEFAULT_MODEL_DIR
-from mlcourse.sentiment.build import STAMP_FILE, is_built
+from mlcourse.sentiment.build_cache import STAMP_FILE, is_built
 
 pytestmark = pytest.mark.skipif(
     not (DEFAULT_MODEL_DIR / "config.json").is_file(),

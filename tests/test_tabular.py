@@ -10,20 +10,20 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mlcourse.tabular import (
+from mlcourse.tabular.cli import main
+from mlcourse.tabular.contract import (
     PREPARED_FILES,
     MissingTargetError,
     NullReport,
-    PrepStats,
     Prepared,
+    PrepStats,
     TrainResult,
     summary,
     write_prepared,
 )
-from mlcourse.tabular_cli import main
-from mlcourse.tabular_data import make_big_csv, make_classification_csv
-from mlcourse.tabular_memory import MeasurementError, measure_peak_memory
-from mlcourse.tabular_plot import plot_history
+from mlcourse.tabular.data import make_big_csv, make_classification_csv
+from mlcourse.tabular.memory import MeasurementError, measure_peak_memory
+from mlcourse.tabular.plot import plot_history
 
 STATS = PrepStats(target="kind", classes=("a", "b"), numeric={"size": (2.0, 0.5)}, categorical={"colour": ("blue", "red")})
 

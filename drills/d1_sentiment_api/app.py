@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 
-from mlcourse.sentiment_api import Prediction, PredictBatch
+from mlcourse.api.contract import PredictBatch, Prediction
 
 CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and counted, never received
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from mlcourse.sentiment_api import Prediction, PredictBatch
+from mlcourse.api.contract import PredictBatch, Prediction
 
 
 class QueueFullError(Exception):

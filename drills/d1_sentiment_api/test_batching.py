@@ -10,8 +10,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from mlcourse.fake_models import FakeSentimentModel, fake_prediction
-from mlcourse.inprocess import InProcessApp, wait_until_ready
+from mlcourse.api.fake_model import FakeSentimentModel, fake_prediction
+from mlcourse.api.inprocess import InProcessApp, wait_until_ready
 
 API = "/api/sentiment"
 

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from mlcourse.loadtest import ServerError, measure, served
+from mlcourse.loadtest.measure import measure
+from mlcourse.loadtest.server import ServerError, served
 
 RATE, DURATION_S, P99_MS = 100, 20, 250.0
 
@@ -19,7 +20,7 @@ def test_p99_under_250_ms_at_100_requests_per_second(drill, report_metric, tmp_p
         with served(drill.impl.label, log_path=tmp_path / "server.log") as base_url:
             run = measure(base_url, RATE, DURATION_S)
     except ServerError as error:
-        command = f"python -m mlcourse.serve --impl {drill.impl.label}"
+        command = f"python -m mlcourse.api.serve --impl {drill.impl.label}"
         pytest.fail(f"the API did not start under uvicorn ({command}): {error}")
     result = run.result
     latency = result.percentiles_ms()

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from mlcourse.fake_models import FakeSentimentModel, fake_prediction, slow_loader
-from mlcourse.inprocess import InProcessApp, wait_until_ready
-from mlcourse.sentiment_api import MAX_BODY_BYTES, MAX_TEXT_CHARS
+from mlcourse.api.contract import MAX_BODY_BYTES, MAX_TEXT_CHARS
+from mlcourse.api.fake_model import FakeSentimentModel, fake_prediction, slow_loader
+from mlcourse.api.inprocess import InProcessApp, wait_until_ready
 
 API = "/api/sentiment"
 JSON = {"content-type": "application/json"}

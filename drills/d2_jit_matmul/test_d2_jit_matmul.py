@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from mlcourse.matmul_report import REQUIRED_REPORT_FIELDS, REQUIRED_ROW_FIELDS, write_report
+from mlcourse.matmul.report import REQUIRED_REPORT_FIELDS, REQUIRED_ROW_FIELDS, write_report
 from mlcourse.timing import matmul_gflops, measure
 
 BACKENDS = {"reference", "numpy-blas", "jax-jit"}

@@ -18,8 +18,8 @@ import pytest
 
 from mlcourse.impl import Drill, Implementation
 from mlcourse.paths import PENGUINS_CSV, REPO_ROOT
-from mlcourse.tabular import PREPARED_FILES, MissingTargetError, NotCSVError
-from mlcourse.tabular_data import make_classification_csv
+from mlcourse.tabular.contract import PREPARED_FILES, MissingTargetError, NotCSVError
+from mlcourse.tabular.data import make_classification_csv
 
 DRILL = "d3_tabular_mlp"
 ACCURACY_GOAL = 0.90  # held-out accuracy on penguins, target species

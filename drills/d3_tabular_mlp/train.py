@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 from flax import nnx
 
-from mlcourse.tabular import Prepared, TrainResult
+from mlcourse.tabular.contract import Prepared, TrainResult
 
 from .model import MLP
 

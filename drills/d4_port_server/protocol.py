@@ -19,7 +19,7 @@ import asyncio
 import struct
 from typing import Any, BinaryIO
 
-from mlcourse.port_errors import ProtocolError  # noqa: F401  (raise it for every violation below)
+from mlcourse.port.errors import ProtocolError  # noqa: F401  (raise it for every violation below)
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 1 << 20  # 1 MiB: far above any request this model needs, far below a memory problem

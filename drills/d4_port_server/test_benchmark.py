@@ -1,4 +1,4 @@
-"""Benchmark check: round trips per second and restart time, measured with mlcourse.port_bench."""
+"""Benchmark check: round trips per second and restart time, measured with mlcourse.port.bench."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlcourse import port_bench
-from mlcourse.penguin_model import save_model
+from mlcourse.port.penguin_model import save_model
 
 
 @pytest.mark.points(1)

@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from mlcourse import port_errors
-from mlcourse.penguin_model import build, load_model
+from mlcourse.port.penguin_model import build, load_model
 
 FEATURES = [39.1, 18.7, 181.0, 3750.0]
 
@@ -62,7 +62,7 @@ if first_start and mode.startswith(("garbage:", "cut:")):
         sys.exit(0)
     time.sleep(60)
 if first_start and mode.startswith("reverse:"):  # read N requests, then answer them last first
-    from mlcourse.penguin_model import load_model
+    from mlcourse.port.penguin_model import load_model
 
     model = load_model(model_path)
     requests = [read_request() for _ in range(int(mode.split(":")[1]))]

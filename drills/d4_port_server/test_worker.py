@@ -15,7 +15,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from mlcourse.penguin_model import build, load_model
+from mlcourse.port.penguin_model import build, load_model
 
 FEATURES = [39.1, 18.7, 181.0, 3750.0]
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from mlcourse.penguin_model import LogisticModel, load_model  # noqa: F401  (load_model(path).predict(features))
+from mlcourse.port.penguin_model import LogisticModel, load_model  # noqa: F401  (load_model(path).predict(features))
 
 EXIT_BAD_STREAM = 2
 

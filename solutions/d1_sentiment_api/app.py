@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from mlcourse.sentiment_api import ApiError, Prediction, PredictBatch
+from mlcourse.api.contract import ApiError, PredictBatch, Prediction
 
 from .batcher import Batcher, BatcherClosedError, QueueFullError
 from .inputs import read_text

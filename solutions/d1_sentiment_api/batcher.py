@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from mlcourse.sentiment_api import Prediction, PredictBatch
+from mlcourse.api.contract import PredictBatch, Prediction
 
 
 class QueueFullError(Exception):

@@ -1,6 +1,6 @@
 """What the API accepts: the text of a request, or an ``ApiError`` saying what is wrong.
 
-The error shape and the limits are fixed by the drill (``mlcourse.sentiment_api``).
+The error shape and the limits are fixed by the drill (``mlcourse.api.contract``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 
 from starlette.requests import Request
 
-from mlcourse.sentiment_api import MAX_BODY_BYTES, MAX_TEXT_CHARS, ApiError
+from mlcourse.api.contract import MAX_BODY_BYTES, MAX_TEXT_CHARS, ApiError
 
 
 def json_type(value: object) -> str:

@@ -1,6 +1,6 @@
 """`python -m solutions.d3_tabular_mlp CSV --target COLUMN`: prep, train, print the JSON line."""
 
-from mlcourse.tabular_cli import main
+from mlcourse.tabular.cli import main
 
 from .prep import prepare
 from .train import train

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from mlcourse.tabular import (
+from mlcourse.tabular.contract import (
     NULL_TOKENS,
     MissingTargetError,
     NotCSVError,
     NullReport,
-    PrepStats,
     Prepared,
+    PrepStats,
     TabularDataError,
 )
 

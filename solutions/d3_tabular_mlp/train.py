@@ -9,7 +9,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mlcourse.tabular import Prepared, TrainResult
+from mlcourse.tabular.contract import Prepared, TrainResult
 
 from .model import MLP
 

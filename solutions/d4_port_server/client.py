@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
-from mlcourse.port_errors import PredictionError, ProtocolError, WorkerCrashed
+from mlcourse.port.errors import PredictionError, ProtocolError, WorkerCrashed
+
 from .protocol import decode_payload, encode_frame, read_payload_async
 
 log = logging.getLogger(__name__)

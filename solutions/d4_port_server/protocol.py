@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import msgpack
 
-from mlcourse.port_errors import ProtocolError
+from mlcourse.port.errors import ProtocolError
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 1 << 20  # 1 MiB: far above any request this model needs, far below a memory problem

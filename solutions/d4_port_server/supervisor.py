@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlcourse.port.errors import NotRunning, PortServerError, RequestTimeout, RestartIntensityExceeded
+
 from .client import WorkerClient
-from mlcourse.port_errors import NotRunning, PortServerError, RequestTimeout, RestartIntensityExceeded
 
 log = logging.getLogger(__name__)
 

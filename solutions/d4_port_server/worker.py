@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from mlcourse.penguin_model import LogisticModel, ModelFileError, load_model
+from mlcourse.port.errors import ProtocolError
+from mlcourse.port.penguin_model import LogisticModel, ModelFileError, load_model
 
-from mlcourse.port_errors import ProtocolError
 from .protocol import decode_payload, encode_frame, read_payload
 
 EXIT_BAD_STREAM = 2

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mlcourse.paths import BUILD_DIR
-from mlcourse.tabular import Prepared, TabularDataError, TrainResult, summary, write_prepared
+from mlcourse.tabular.contract import Prepared, TabularDataError, TrainResult, summary, write_prepared
 
 PrepareFn = Callable[..., Prepared]  # prepare(csv_path, target, *, val_fraction, seed)
 TrainFn = Callable[..., TrainResult]  # train(prepared, *, seed)
@@ -48,7 +48,7 @@ def main(prepare: PrepareFn, train: TrainFn, argv: Sequence[str] | None = None, 
     result = None
     if not args.prep_only:
         result = train(prepared, seed=args.seed)
-        from mlcourse.tabular_plot import plot_history  # matplotlib only when there is a curve to draw
+        from mlcourse.tabular.plot import plot_history  # matplotlib only when there is a curve to draw
 
         plot_history(result.history, f"{args.csv.name} -> {args.target}", out_dir / "training_curve.png")
     print(f"prepared output in {out_dir}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Render drill d2's benchmark as Markdown, JSON and a plot; `python -m mlcourse.matmul_report` runs it.
+"""Render drill d2's benchmark as Markdown, JSON and a plot; `python -m mlcourse.matmul.report` runs it.
 
 The learner's ``bench.run_benchmark`` measures; this module only presents, so every
 implementation's report has the same shape and the checks can read it.
@@ -7,17 +7,15 @@ implementation's report has the same shape and the checks can read it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from mlcourse.impl import load_drill  # noqa: E402
-from mlcourse.paths import BUILD_DIR  # noqa: E402
+from mlcourse.impl import load_drill
+from mlcourse.paths import BUILD_DIR
+from mlcourse.reports import new_figure
+from mlcourse.reports import write_report as write_files
 
 REQUIRED_ROW_FIELDS = ("size", "backend", "device", "first_call_s", "min_s", "median_s", "gflops",
                        "speedup_vs_reference")
@@ -39,8 +37,8 @@ def markdown_table(report: dict) -> str:
     return "\n".join([header, *lines]) + note + "\n"
 
 
-def plot(report: dict, path: Path) -> None:
-    figure, axes = plt.subplots(figsize=(6, 4))
+def plot(report: dict) -> Figure:
+    figure, (axes,) = new_figure()
     series = sorted({(r["backend"], r["device"]) for r in report["rows"]})
     for backend, device in series:
         rows = [r for r in report["rows"] if (r["backend"], r["device"]) == (backend, device)]
@@ -48,23 +46,17 @@ def plot(report: dict, path: Path) -> None:
     axes.set(xscale="log", yscale="log", xlabel="n (n x n matrices)", ylabel="GFLOP/s (median)",
              title="matmul throughput, float32")
     axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    return figure
 
 
 def write_report(report: dict, out_dir: Path) -> dict[str, Path]:
     """Write report.md, report.json and report.png into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"md": out_dir / "report.md", "json": out_dir / "report.json", "png": out_dir / "report.png"}
-    paths["md"].write_text("# d2: matmul benchmark\n\n" + markdown_table(report))
-    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
-    plot(report, paths["png"])
-    return paths
+    return write_files(out_dir, title="d2: matmul benchmark", markdown=markdown_table(report), data=report,
+                       figure=plot(report))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlcourse.matmul_report", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mlcourse.matmul.report", description=__doc__)
     parser.add_argument("--impl", default="solutions", help="drills, solutions or a submission folder")
     parser.add_argument("--sizes", type=int, nargs="+", default=None, help="matrix sizes (default: the drill's)")
     parser.add_argument("--repeats", type=int, default=5)

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mlcourse.sentiment_api import Prediction, PredictBatch
+from mlcourse.api.contract import PredictBatch, Prediction
 
 POSITIVE_WORDS = frozenset({"love", "great", "good", "happy", "excellent", "nice", "best", "awesome", "fun", "like"})
 

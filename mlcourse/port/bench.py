@@ -1,6 +1,6 @@
 """Round trips per second through drill d4's port server, and what a worker restart costs.
 
-    python -m mlcourse.port_bench --impl solutions [--requests 3000] [--restarts 5] [--out build/port_bench]
+    python -m mlcourse.port.bench --impl solutions [--requests 3000] [--restarts 5] [--out build/port_bench]
 
 The model is trivial on purpose (one feature, three classes: microseconds in
 process), so the figures measure the process boundary: framing, msgpack, two
@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
-import platform
 import signal
 import statistics
 import sys
@@ -27,16 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mlcourse.impl import Drill, load_drill  # noqa: E402
-from mlcourse.paths import BUILD_DIR  # noqa: E402
-from mlcourse.penguin_model import LogisticModel, save_model  # noqa: E402
-from mlcourse.port_errors import WorkerCrashed  # noqa: E402
+from mlcourse.impl import Drill, load_drill
+from mlcourse.paths import BUILD_DIR
+from mlcourse.port.errors import WorkerCrashed
+from mlcourse.port.penguin_model import LogisticModel, save_model
+from mlcourse.reports import new_figure, write_report
 
 DRILL = "d4_port_server"
 DEFAULT_OUT = BUILD_DIR / "port_bench"
@@ -123,9 +119,6 @@ def summarise(result: dict[str, Any], impl: str, in_process: float) -> dict[str,
     return {
         "impl": impl,
         "model": "trivial logistic model, 1 feature, 3 classes",
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
         "in_process_predict_us": round(in_process, 2),
         "sequential_round_trips_per_s": round(by_flight[1], 1),
         "pipelined_round_trips_per_s": round(max(by_flight.values()), 1),
@@ -151,34 +144,23 @@ def markdown(report: dict[str, Any]) -> str:
         f"the same prediction in process: {report['in_process_predict_us']:.1f} µs\n"
         f"- worker SIGKILLed -> next answered request: median **{report['restart_median_ms']} ms**, "
         f"max {report['restart_max_ms']} ms ({len(report['restart_samples_s'])} restarts)\n"
-        f"- {report['model']}; Python {report['python']}, {report['cpu_count']} CPUs, {report['platform']}\n"
+        f"- {report['model']}\n"
     )
 
 
-def plot(report: dict[str, Any], path: Path) -> None:
-    figure, axes = plt.subplots(figsize=(6, 4))
+def plot(report: dict[str, Any]) -> Figure:
+    figure, (axes,) = new_figure()
     phases = report["round_trips"]
     axes.plot([p["in_flight"] for p in phases], [p["round_trips_per_s"] for p in phases], marker="o")
     axes.set(xscale="log", xlabel="requests in flight", ylabel="round trips per second",
              title=f"d4 port server ({report['impl']}): round trips vs requests in flight")
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def write_report(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    md, js, png = out_dir / "report.md", out_dir / "report.json", out_dir / "report.png"
-    md.write_text("# d4: port server round trips and restart time\n\n" + markdown(report))
-    js.write_text(json.dumps(report, indent=2) + "\n")
-    plot(report, png)
-    return [md, js, png]
+    return figure
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlcourse.port_bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m mlcourse.port.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--impl", default="solutions", help="drills, solutions or a submission folder")
     parser.add_argument("--requests", type=int, default=3000, help="round trips per in-flight level")
     parser.add_argument("--restarts", type=int, default=5, help="worker kills to time")
@@ -195,9 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{drill.package} is not finished yet: {exc}", file=sys.stderr)
         return 1
     report = summarise(result, args.impl, in_process_us(trivial_model()))
-    paths = write_report(report, args.out)
+    paths = write_report(args.out, title="d4: port server round trips and restart time", markdown=markdown(report),
+                         data=report, figure=plot(report))
     print(markdown(report))
-    print(f"written: {', '.join(str(p) for p in paths)}")
+    print(f"written: {', '.join(str(p) for p in paths.values())}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Train and save (the setup step of drill d4)::
 
-    python -m mlcourse.penguin_model [--csv data/penguins.csv] [--out data/models/penguins-logreg.json]
+    python -m mlcourse.port.penguin_model [--csv data/penguins.csv] [--out data/models/penguins-logreg.json]
 
 The saved file is JSON: the feature names, the scaler's means and scales, the
 logistic regression's coefficients, intercepts and classes. Loading it runs no
@@ -26,7 +26,7 @@ from mlcourse import paths
 
 FEATURES = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
 TARGET = "species"
-FORMAT = "mlcourse.penguin_model/logreg-v1"
+FORMAT = "mlcourse.port.penguin_model/logreg-v1"
 DEFAULT_OUT = paths.MODELS_DIR / "penguins-logreg.json"
 
 

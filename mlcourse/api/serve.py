@@ -1,6 +1,6 @@
 """Serve drill d1's sentiment API under uvicorn: ``make serve`` (reference) or ``make serve IMPL=drills``.
 
-    python -m mlcourse.serve --impl drills|solutions|PATH --port 8000 [--host 127.0.0.1] [--model ID_OR_PATH]
+    python -m mlcourse.api.serve --impl drills|solutions|PATH --port 8000 [--host 127.0.0.1] [--model ID_OR_PATH]
 
 The app comes from ``create_app`` of the chosen implementation; the model is the offline
 default built by ``python -m mlcourse.sentiment.build`` unless ``--model`` names another
@@ -19,9 +19,9 @@ from typing import Any
 
 import uvicorn
 
-from mlcourse.fake_models import FakeSentimentModel
+from mlcourse.api.contract import PredictBatch
+from mlcourse.api.fake_model import FakeSentimentModel
 from mlcourse.impl import ImplementationError, load_drill
-from mlcourse.sentiment_api import PredictBatch
 
 DRILL = "d1_sentiment_api"
 FAKE_CALL_S, FAKE_PER_TEXT_S = 0.005, 0.001  # roughly the shape of MiniLM's cost on 2 cores
@@ -59,7 +59,7 @@ def build_app(impl: str, loader: Callable[[], PredictBatch]) -> Any:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m mlcourse.serve", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mlcourse.api.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--impl", default="solutions", help="drills (your code), solutions (reference) or a folder")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

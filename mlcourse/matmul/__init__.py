@@ -1,0 +1,4 @@
+"""Drill d2's matrix product, everything but the learner's code.
+
+- ``report``: the benchmark's Markdown, JSON and plot (``python -m mlcourse.matmul.report``).
+"""
