@@ -10,18 +10,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlcourse.grading.gradebook import Check, Gradebook
-from mlcourse.impl import Drill, Implementation, ImplementationError
+from mlcourse.impl import DRILL_FOLDER, Drill, Implementation, ImplementationError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the network
 
-DRILL_FOLDER = re.compile(r"^d\d+_[a-z0-9_]+$")
 GRADEBOOK = pytest.StashKey[Gradebook]()
 IMPLEMENTATION = pytest.StashKey[Implementation]()
 
@@ -121,3 +122,19 @@ def report_metric(request: pytest.FixtureRequest):
         request.node.user_properties.append((name, f"{value} {unit}".strip()))
 
     return record
+
+
+@pytest.fixture
+def run() -> Callable[..., Any]:
+    """``run(coroutine, limit_s=30)``: an async check in a fresh event loop that fails, never hangs, past the limit."""
+
+    def run_bounded(coroutine: Awaitable[Any], limit_s: float = 30.0) -> Any:
+        async def bounded() -> Any:
+            try:
+                return await asyncio.wait_for(coroutine, limit_s)
+            except TimeoutError:
+                pytest.fail(f"the check did not finish within {limit_s:.0f} s: a request, a call or a shutdown hangs")
+
+        return asyncio.run(bounded())
+
+    return run_bounded

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlcourse import penguin_model
+from mlcourse.port import penguin_model
 from mlcourse.port.penguin_model import ModelFileError, load_model
 
 

@@ -18,7 +18,7 @@ from mlcourse.tabular.contract import (
     TabularDataError,
 )
 
-ROW = "__row__"  # position of each data row in the CSV, carried through the split
+_ROW = "__row__"  # position of each data row in the CSV, carried through the split
 
 
 def read_table(path: Path, target: str) -> pl.DataFrame:
@@ -54,7 +54,7 @@ def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray,
 
 def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...]) -> PrepStats:
     """Learn numeric mean/sd and categorical levels from the training rows alone."""
-    features = [name for name in train.columns if name not in (target, ROW)]
+    features = [name for name in train.columns if name not in (target, _ROW)]
     numeric = [name for name in features if train.schema[name].is_numeric()]
     moments = train.select(
         *(pl.col(name).cast(pl.Float64).mean().alias(f"{name}:mean") for name in numeric),
@@ -114,7 +114,7 @@ def prepare(path: Path, target: str, *, val_fraction: float = 0.2, seed: int = 0
     """CSV in, `Prepared` out: the same file, fraction and seed always give the same arrays."""
     table = read_table(path, target)
     nulls = null_report(table, target)
-    usable = table.with_row_index(ROW).filter(pl.col(target).is_not_null())
+    usable = table.with_row_index(_ROW).filter(pl.col(target).is_not_null())
     train_idx, val_idx = split_rows(usable.height, val_fraction, seed)
     train, val = usable[train_idx], usable[val_idx]
     classes = tuple(sorted(usable.get_column(target).cast(pl.String).unique().to_list()))
@@ -127,7 +127,7 @@ def prepare(path: Path, target: str, *, val_fraction: float = 0.2, seed: int = 0
         y_train=y_train,
         x_val=x_val,
         y_val=y_val,
-        train_rows=train.get_column(ROW).to_numpy().astype(np.int64),
-        val_rows=val.get_column(ROW).to_numpy().astype(np.int64),
+        train_rows=train.get_column(_ROW).to_numpy().astype(np.int64),
+        val_rows=val.get_column(_ROW).to_numpy().astype(np.int64),
         nulls=nulls,
     )
