@@ -1,15 +1,17 @@
 """What the API accepts: the text of a request, or an ``ApiError`` saying what is wrong.
 
-The error shape and the limits are fixed by the drill (``mlcourse.api.contract``).
+The error shape and the limits are fixed by the drill (``mlcourse.api.contract``). Validation
+refuses what the model cannot take (text that is not encodable UTF-8, control characters) so
+that it fails here, alone, with a 422, instead of failing a whole batch in the model.
 """
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 
-from mlcourse.api.contract import MAX_BODY_BYTES, MAX_TEXT_CHARS, ApiError
+from mlcourse.api.contract import BODY_TIMEOUT_S, MAX_BODY_BYTES, MAX_TEXT_CHARS, ApiError  # noqa: F401
+
+ALLOWED_CONTROLS = frozenset("\t\n\r")  # whitespace a person types; every other control character is refused
 
 
 def json_type(value: object) -> str:
@@ -17,13 +19,31 @@ def json_type(value: object) -> str:
     raise NotImplementedError("json_type: name a parsed JSON value's type (a number, an array, null...) for messages")
 
 
-async def read_text(request: Request) -> str:
+async def read_body(request: Request, timeout_s: float) -> bytes:
+    """The whole body, at most MAX_BODY_BYTES, arrived within ``timeout_s`` (408 and close otherwise)."""
+    raise NotImplementedError(
+        "read_body: inside asyncio.timeout(timeout_s), add up request.stream() chunks (413 past MAX_BODY_BYTES); "
+        "on TimeoutError raise ApiError(408, ..., {'Connection': 'close'})"
+    )
+
+
+def check_text(text: object) -> str:
+    """``text`` itself if the model can take it; an ApiError (422) naming the problem otherwise."""
+    raise NotImplementedError(
+        "check_text: 422 unless a non-blank str of at most MAX_TEXT_CHARS characters that text.encode('utf-8') "
+        "accepts (a lone surrogate does not) and that holds no control character (unicodedata.category 'Cc') "
+        "but those in ALLOWED_CONTROLS"
+    )
+
+
+async def read_text(request: Request, timeout_s: float = BODY_TIMEOUT_S) -> str:
     """The ``text`` of a ``{"text": "..."}`` JSON body, or an ApiError saying what is wrong.
 
-    415 not JSON; 413 body over MAX_BODY_BYTES; 400 invalid JSON; 422 not an object, ``text``
-    missing, not a string, blank, or over MAX_TEXT_CHARS characters.
+    415 not JSON; 413 body over MAX_BODY_BYTES; 408 body not arrived within ``timeout_s``; 400 invalid
+    JSON (nesting too deep included); 422 not an object, ``text`` missing, not a string, blank, over
+    MAX_TEXT_CHARS characters, not encodable UTF-8 or holding control characters.
     """
     raise NotImplementedError(
-        "read_text: check the content-type, read the body in chunks up to MAX_BODY_BYTES, "
-        "parse it with json.loads, then check the text; raise ApiError(status, code, message) for each problem"
+        "read_text: check the content-type, read_body, parse it with json.loads (ValueError and RecursionError "
+        "are 400), then check the object and its text; raise ApiError(status, code, message) for each problem"
     )

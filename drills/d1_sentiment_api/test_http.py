@@ -26,6 +26,9 @@ BAD_INPUTS = [
     ("text a number", {"json": {"text": 42}}, 422, "text"),
     ("text null", {"json": {"text": None}}, 422, "text"),
     (f"text over {MAX_TEXT_CHARS} characters", {"json": {"text": "a" * (MAX_TEXT_CHARS + 1)}}, 422, str(MAX_TEXT_CHARS)),
+    ("JSON nested 1,000 deep", {"content": b"[" * 1000 + b"]" * 1000, "headers": JSON}, 400, "json"),
+    ("text with a lone surrogate", {"content": b'{"text": "bad \\ud800"}', "headers": JSON}, 422, "text"),
+    ("text with a control character", {"json": {"text": "bell \u0007 ring"}}, 422, "text"),
     (f"body over {MAX_BODY_BYTES} bytes", {"content": json.dumps({"text": "a" * MAX_BODY_BYTES}).encode(), "headers": JSON},
      413, ""),
 ]
@@ -33,7 +36,11 @@ BAD_INPUTS = [
 
 @pytest.mark.points(2)
 def test_each_bad_input_gets_the_right_4xx(create_app, run):
-    """Bad input gets a 4xx with a JSON error saying what is wrong: 400, 413, 415 or 422 as documented."""
+    """Bad input gets a 4xx with a JSON error saying what is wrong: 400, 413, 415 or 422 as documented.
+
+    Text the model cannot take (a lone surrogate, control characters) is refused here, with a 422,
+    so that it never fails a whole batch in the model.
+    """
     model = FakeSentimentModel()
 
     async def send_all():

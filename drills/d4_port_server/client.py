@@ -13,7 +13,8 @@ class WorkerClient:
     Any number of requests may be in flight: each gets a fresh ref and a future,
     and one reader task resolves the future whose ref a reply carries. When the
     worker's stdout ends, or carries a frame that breaks the protocol, the worker
-    is killed and every request still in flight fails at once with WorkerCrashed.
+    is killed and every request still in flight fails at once with WorkerCrashed;
+    the supervisor hears of it at that moment, before the exit status is known.
     """
 
     def __init__(self, process: asyncio.subprocess.Process, on_exit: Callable[[], None] = lambda: None) -> None:
@@ -36,10 +37,13 @@ class WorkerClient:
     async def request(self, features: Sequence[float]) -> dict[str, Any]:
         """Send one request and wait (without a time limit: the caller sets one) for its reply."""
         raise NotImplementedError(
-            "request: features that are not numbers are a PredictionError; encode {ref, features} (a ProtocolError "
+            "request: features that are not numbers (numbers.Real, not bool, not a numeric string) are a "
+            "PredictionError; encode {ref, features} (a ProtocolError "
             "reaches the caller before anything is sent), "
             "register a future under the ref, write the frame and drain, await the future; a broken pipe or a "
-            "worker already gone is WorkerCrashed; always remove the ref when done"
+            "worker already gone is WorkerCrashed; always remove the ref when done, and if its future failed "
+            "while you were writing, retrieve its exception (future.exception()) so asyncio never logs "
+            "'Future exception was never retrieved'"
         )
 
     def kill(self) -> None:
@@ -48,7 +52,9 @@ class WorkerClient:
 
     async def wait_closed(self) -> str:
         """Wait until the worker is gone and every request to it has failed; returns why it went."""
-        raise NotImplementedError("wait_closed: await the reader task (shielded) and return the reason it recorded")
+        raise NotImplementedError(
+            "wait_closed: wait for an asyncio.Event the reader sets when stdout ends, and return the reason it recorded"
+        )
 
     async def close(self, grace: float = 1.0) -> None:
         """Close stdin so the worker exits by itself; kill it if it has not within ``grace`` seconds."""
@@ -57,7 +63,7 @@ class WorkerClient:
     async def _read_replies(self) -> None:
         raise NotImplementedError(
             "_read_replies: read payloads until the end of stdout, resolving futures by ref (an error reply "
-            "is PredictionError for its caller); on a ProtocolError kill the worker; then await its exit status "
-            "(kill it if it lingers after closing stdout), record why it went, call on_exit, and fail every "
-            "request in flight with WorkerCrashed"
+            "is PredictionError for its caller); on a ProtocolError kill the worker; then AT ONCE record why it "
+            "went, call on_exit, fail every request in flight with WorkerCrashed and set the stdout-ended event; "
+            "only then await its exit status (kill it if it lingers after closing stdout)"
         )

@@ -20,6 +20,8 @@ class PortServer:
       which stopped answering, is killed and replaced;
     - more than ``max_restarts`` restarts within ``restart_window`` seconds and the server gives up:
       every request then fails with RestartIntensityExceeded (OTP's intensity and period);
+    - a supervisor task that dies of an unexpected error closes the server: every caller fails at
+      once with a PortServerError that names the cause, instead of waiting for its timeout;
     - ``command`` is the worker's argv (default: this package's worker on ``model_path``) and
       ``env`` its environment: the checks use them to start workers that misbehave on purpose.
     """
@@ -49,7 +51,9 @@ class PortServer:
 
     async def start(self) -> None:
         raise NotImplementedError(
-            "start: spawn the first worker (WorkerClient.spawn with on_exit) and a task that supervises it"
+            "start: spawn the first worker (WorkerClient.spawn with on_exit) and a task that supervises it; "
+            "add a done callback to that task: if it ended with an exception, close the server with a "
+            "PortServerError naming it, release waiting callers and kill the worker"
         )
 
     async def predict(self, features: Sequence[float], *, timeout: float | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcourse import port_bench
+from mlcourse.port import bench as port_bench
 from mlcourse.port.penguin_model import save_model
 
 

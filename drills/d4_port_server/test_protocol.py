@@ -9,7 +9,6 @@ import struct
 import msgpack
 import pytest
 
-from mlcourse import port_errors
 
 REQUEST = {"ref": 7, "features": [39.1, 18.7, 181.0, 3750.0]}
 
@@ -36,11 +35,6 @@ def read_async(protocol, data: bytes) -> bytes | None:
 @pytest.fixture
 def protocol(drill):
     return drill.module("protocol")
-
-
-@pytest.fixture
-def errors():
-    return port_errors
 
 
 @pytest.mark.points(1)

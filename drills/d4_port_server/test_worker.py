@@ -15,7 +15,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from mlcourse.port.penguin_model import build, load_model
+from mlcourse.port.penguin_model import load_model
 
 FEATURES = [39.1, 18.7, 181.0, 3750.0]
 
@@ -64,11 +64,6 @@ def finish(worker: subprocess.Popen[bytes]) -> tuple[int, str]:
         raise AssertionError("the worker did not exit within 10 s") from None
     assert worker.stderr is not None
     return status, worker.stderr.read().decode(errors="replace")
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("d4-model") / "penguins-logreg.json")
 
 
 @pytest.fixture
@@ -148,3 +143,41 @@ def test_worker_closes_cleanly_on_a_stream_it_cannot_resync(worker, data):
         "after an oversized or truncated frame the worker must exit with status 2 and a one-line message, "
         f"not a traceback; got status {status}, stderr: {stderr[-500:]}"
     )
+
+
+class OversizedAnswers:
+    """A model whose first prediction is 2 MB of text: a reply that no frame (1 MiB at most) can carry."""
+
+    def __init__(self, model) -> None:
+        self.model, self.calls = model, 0
+
+    def predict(self, features):
+        self.calls += 1
+        if self.calls == 1:
+            return {"label": "x" * (2 << 20), "probabilities": {}}
+        return self.model.predict(features)
+
+
+@pytest.mark.points(1)
+def test_a_reply_too_large_for_a_frame_becomes_an_error_reply(drill, model_path):
+    """serve(): a reply that cannot be encoded in a frame becomes an error reply for its ref; serving goes on."""
+    import io
+
+    worker_module = drill.module("worker")
+    stdin, stdout = io.BytesIO(request(1) + request(2)), io.BytesIO()
+    try:
+        status = worker_module.serve(OversizedAnswers(load_model(model_path)), stdin, stdout)
+    except Exception as exc:  # noqa: BLE001 - the message says what to change
+        pytest.fail(f"serve() raised {type(exc).__name__} on a reply too large for a frame: send an error reply "
+                    "for that ref instead (a bad request must fail alone, not end the worker)")
+    data, replies = stdout.getvalue(), []
+    while data:
+        (length,) = struct.unpack(">I", data[:4])
+        replies.append(msgpack.unpackb(data[5:4 + length]))
+        data = data[4 + length:]
+    assert status == 0, f"serve() must return 0 at the end of stdin, got {status}"
+    assert [r.get("ref") for r in replies] == [1, 2], f"one reply per request, in order; got refs {[r.get('ref') for r in replies]}"
+    assert "error" in replies[0] and len(str(replies[0]["error"])) < 2000, (
+        "the reply too large for a frame must become a short error reply carrying its ref"
+    )
+    assert "prediction" in replies[1], "after that the worker must go on answering"

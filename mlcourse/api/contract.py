@@ -4,7 +4,7 @@
   length out, in order (the real serving object and the fake model both keep it);
 * every error answer has the body ``{"error": {"code": str, "message": str}}``: the code is for
   programs, the message tells a person what is wrong and what to send instead;
-* the documented input limits.
+* the documented input limits, and how long a client may take to send its body.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ PredictBatch = Callable[[list[str]], list[Prediction]]
 
 MAX_TEXT_CHARS = 2000  # longer texts are refused (422), not silently truncated
 MAX_BODY_BYTES = 64 * 1024  # bigger bodies are refused (413) before they are read whole
+BODY_TIMEOUT_S = 10.0  # a body not fully arrived by then is refused (408): a slow client cannot hold a connection
 
 
 @dataclass

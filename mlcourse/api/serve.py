@@ -1,12 +1,17 @@
 """Serve drill d1's sentiment API under uvicorn: ``make serve`` (reference) or ``make serve IMPL=drills``.
 
     python -m mlcourse.api.serve --impl drills|solutions|PATH --port 8000 [--host 127.0.0.1] [--model ID_OR_PATH]
+                                 [--body-timeout SECONDS]
+                                 [--batching window|adaptive|none] [--max-batch-size N] [--max-wait-ms MS]
+                                 [--queue-limit N] [--fake-cost CALL_MS,PER_TEXT_MS]
 
 The app comes from ``create_app`` of the chosen implementation; the model is the offline
 default built by ``python -m mlcourse.sentiment.build`` unless ``--model`` names another
 (a local folder, or a hub id where the hub is reachable). ``--fake`` serves the deterministic
 fake model instead, to try the batching without PyTorch. The model loads in the background:
-``/healthz`` answers 503 until it is ready.
+``/healthz`` answers 503 until it is ready. A request body that has not fully arrived within
+``--body-timeout`` seconds (default 10) gets 408; Ctrl-C runs the app's drain first, so open
+connections cannot stretch the exit beyond it.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import uvicorn
 
-from mlcourse.api.contract import PredictBatch
+from mlcourse.api.contract import BODY_TIMEOUT_S, PredictBatch
 from mlcourse.api.fake_model import FakeSentimentModel
+from mlcourse.api.loopback import DrainFirstServer
 from mlcourse.impl import ImplementationError, load_drill
 
 DRILL = "d1_sentiment_api"
@@ -28,7 +35,8 @@ FAKE_CALL_S, FAKE_PER_TEXT_S = 0.005, 0.001  # roughly the shape of MiniLM's cos
 
 
 def model_loader(
-    model: str | None, *, fake: bool = False, num_threads: int | None = None, int8: bool = True
+    model: str | None, *, fake: bool = False, num_threads: int | None = None, int8: bool = True,
+    backend: str = "torch",
 ) -> Callable[[], PredictBatch]:
     """A blocking function that loads the model and returns its ``predict_batch``; the app runs it in the background."""
     if fake:
@@ -38,6 +46,10 @@ def model_loader(
     resolve_source(model)  # fail now, with the build command, if the default model is not built
 
     def load() -> PredictBatch:
+        if backend == "jax":  # the course's Flax NNX port, every bucket compiled at load (notebook 09)
+            from mlcourse.encoder.serving import load_jax_serving
+
+            return load_jax_serving(model, num_threads=num_threads).predict_batch
         from mlcourse.sentiment import load_serving
 
         return load_serving(model, num_threads=num_threads, int8=int8).predict_batch
@@ -52,10 +64,43 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def build_app(impl: str, loader: Callable[[], PredictBatch]) -> Any:
-    """The implementation's ``create_app(load_model=...)``: its defaults are the drill's limits."""
+def build_app(impl: str, loader: Callable[[], PredictBatch], body_timeout_s: float = BODY_TIMEOUT_S,
+              **batching: Any) -> Any:
+    """The implementation's ``create_app(load_model=...)``: its defaults are the drill's limits, unless
+    ``batching`` (from :func:`batching_options`) overrides some."""
     create_app = load_drill(impl, DRILL).module("app").create_app
-    return create_app(load_model=loader)
+    if body_timeout_s != BODY_TIMEOUT_S:  # only then: an app written before the option existed still serves
+        batching["body_timeout_s"] = body_timeout_s
+    return create_app(load_model=loader, **batching)
+
+
+def fake_model_loader(call_s: float, per_text_s: float) -> Callable[[], PredictBatch]:
+    """The fake model at a chosen cost (``--fake-cost``): a server whose capacity is known in advance."""
+    model = FakeSentimentModel(call_s=call_s, per_text_s=per_text_s)
+    return lambda: model.predict_batch
+
+
+def fake_cost(value: str) -> tuple[float, float]:
+    """``CALL_MS,PER_TEXT_MS`` -> seconds: the fake model's cost, so a server's capacity is known in advance."""
+    try:
+        call_ms, per_text_ms = (float(part) for part in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CALL_MS,PER_TEXT_MS such as 5,1, not {value!r}") from None
+    if call_ms < 0 or per_text_ms < 0:
+        raise argparse.ArgumentTypeError("the fake model's costs must be >= 0 ms")
+    return call_ms / 1000, per_text_ms / 1000
+
+
+def batching_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``create_app`` limits the command line set (the rest keep the drill's defaults).
+
+    ``none`` is a batch size of 1; ``adaptive`` runs a batch as soon as the model is free (the window
+    only caps the wait); ``window`` is the drill's size-or-timeout flush.
+    """
+    options = {"max_batch_size": 1 if args.batching == "none" else args.max_batch_size,
+               "max_wait_ms": args.max_wait_ms, "queue_limit": args.queue_limit,
+               "batching": "adaptive" if args.batching == "adaptive" else None}
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,26 +112,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fake", action="store_true", help="serve the deterministic fake model (no PyTorch)")
     parser.add_argument("--threads", type=int, default=default_threads(),
                         help="torch threads (default: half the CPUs, leaving the rest to the event loop and clients)")
+    parser.add_argument("--backend", choices=["torch", "jax"], default="torch",
+                        help="torch (Transformers on PyTorch) or jax (the Flax NNX port compiled per bucket, float32)")
     parser.add_argument("--precision", choices=["int8", "float32"], default="int8",
                         help="int8 (default): dynamic quantisation of the linear layers, faster on CPU (notebook 04)")
+    parser.add_argument("--body-timeout", type=float, default=BODY_TIMEOUT_S,
+                        help="seconds a client may take to send its body before a 408 (default: %(default)s)")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--no-access-log", action="store_true", help="do not log every request (load tests)")
+    parser.add_argument("--fake-cost", type=fake_cost, default=None, metavar="CALL_MS,PER_TEXT_MS",
+                        help="serve the fake model costing CALL_MS + PER_TEXT_MS per text for each batch")
+    parser.add_argument("--batching", choices=["window", "adaptive", "none"], default="window",
+                        help="window (the drill's size-or-timeout), adaptive (run when the model is free), none")
+    parser.add_argument("--max-batch-size", type=int, default=None, help="texts per model call (1: no batching)")
+    parser.add_argument("--max-wait-ms", type=float, default=None, help="longest wait for a batch to fill")
+    parser.add_argument("--queue-limit", type=int, default=None, help="waiting requests beyond which 429")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        loader = model_loader(args.model, fake=args.fake, num_threads=args.threads, int8=args.precision == "int8")
-        app = build_app(args.impl, loader)
+        if args.fake_cost is not None:
+            loader = fake_model_loader(*args.fake_cost)
+        else:
+            loader = model_loader(args.model, fake=args.fake, num_threads=args.threads,
+                                  int8=args.precision == "int8", backend=args.backend)
+        app = build_app(args.impl, loader, args.body_timeout, **batching_options(args))
     except NotImplementedError as error:
         print(f"--impl {args.impl}: create_app is not written yet: {error}", file=sys.stderr)
         return 1
+    except (TypeError, ValueError) as error:  # e.g. a create_app without the adaptive policy, or a bad limit
+        print(f"--impl {args.impl}: create_app refused these batching options: {error}", file=sys.stderr)
+        return 2
     except (ImplementationError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=not args.no_access_log, timeout_graceful_shutdown=10)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                            access_log=not args.no_access_log, timeout_graceful_shutdown=1)
+    with suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled, as uvicorn.run also swallows
+        DrainFirstServer(config).run()
     return 0
 
 

@@ -4,6 +4,8 @@ Routes: ``POST /api/sentiment`` (one text in, ``{"label", "score"}`` out), ``GET
 (503 while the model loads, 200 when ready) and ``GET /metrics`` (queue depth, batch sizes,
 response counts). The lifespan owns the resources: it starts the model load in the background,
 so the server answers at once, and on shutdown it answers or rejects every waiting request.
+Every answer that is not a prediction, including an unexpected failure, is the JSON error of
+``mlcourse.api.contract`` and is counted in ``/metrics``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from mlcourse.api.contract import ApiError, PredictBatch, Prediction
+from mlcourse.api.contract import BODY_TIMEOUT_S, ApiError, PredictBatch, Prediction
 
 from .batcher import Batcher, BatcherClosedError, QueueFullError
 from .inputs import read_text
@@ -31,11 +33,14 @@ CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and co
 class SentimentService:
     """What the routes share: the model's state (loading, ready, failed, stopping) and the counts."""
 
-    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, float]) -> None:
+    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, object],
+                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.load_model = load_model
         self.limits = limits
+        self.body_timeout_s = body_timeout_s
         self.batcher: Batcher | None = None
         self.status = "loading"
+        self.stopping = asyncio.Event()  # set when shutdown begins: bodies still arriving are refused then
         self.load_error = ""
         self.responses: Counter[str] = Counter({"2xx": 0, "429": 0, "4xx": 0, "5xx": 0, "client_gone": 0})
 
@@ -55,20 +60,42 @@ class SentimentService:
         self.status = "ready"
         log.info("model ready after %.1f s", time.perf_counter() - started)
 
+    @property
+    def state(self) -> str:
+        """The status, or "failed" once the batcher's worker has died (then nothing can be answered)."""
+        if self.status == "ready" and self.batcher is not None and self.batcher.failure:
+            return "failed"
+        return self.status
+
     async def stop(self, drain_timeout_s: float) -> None:
         self.status = "stopping"
+        self.stopping.set()
         if self.batcher is not None:
             await self.batcher.stop(drain_timeout_s)
 
+    async def read(self, request: Request) -> str:
+        """The request's text, unless shutdown begins while its body is still arriving (503)."""
+        reading = asyncio.ensure_future(read_text(request, self.body_timeout_s))
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not reading.done():
+                reading.cancel()
+        if not reading.done() or reading.cancelled():
+            raise ApiError(503, "shutting_down", "the server is shutting down", {"Connection": "close"})
+        return reading.result()
+
     async def predict(self, text: str, request: Request) -> Prediction:
         """Wait for this text's prediction, unless the client goes away first."""
-        if self.batcher is None or self.status != "ready":
+        if self.batcher is None or self.state != "ready":
             message = {
                 "loading": "the model is still loading",
-                "failed": f"the model failed to load: {self.load_error}",
+                "failed": f"the model failed: {self.load_error or (self.batcher and self.batcher.failure)}",
                 "stopping": "the server is shutting down",
-            }[self.status]
-            raise ApiError(503, f"model_{self.status}", message, {"Retry-After": "1"})
+            }[self.state]
+            raise ApiError(503, f"model_{self.state}", message, {"Retry-After": "1"})
         answer = asyncio.ensure_future(self.batcher.submit(text))
         gone = asyncio.ensure_future(client_gone(request))
         try:
@@ -85,10 +112,12 @@ class SentimentService:
             raise ApiError(429, "queue_full", f"too many requests waiting ({error}); retry later",
                            {"Retry-After": "1"}) from None
         except BatcherClosedError as error:
-            raise ApiError(503, "shutting_down", str(error), {"Retry-After": "1"}) from None
-        except Exception as error:
-            log.exception("the model failed on a batch")
-            raise ApiError(500, "model_error", f"the model failed: {type(error).__name__}") from error
+            code = "model_failed" if self.batcher.failure else "shutting_down"
+            raise ApiError(503, code, str(error), {"Retry-After": "1"}) from None
+        except Exception as error:  # the batcher isolated this text: it alone fails
+            log.warning("the model failed on one text: %s: %.200s", type(error).__name__, error)
+            raise ApiError(500, "model_error", f"the model failed on this text ({type(error).__name__}); "
+                                               "the other texts of its batch were answered") from None
 
     def count(self, status: int) -> None:
         if status == CLIENT_GONE:
@@ -101,7 +130,7 @@ class SentimentService:
     def metrics(self) -> dict[str, object]:
         batcher = self.batcher
         return {
-            "status": self.status,
+            "status": self.state,
             "queue_depth": batcher.depth if batcher else 0,
             "limits": self.limits,
             "batch_sizes": {str(size): n for size, n in sorted(batcher.batch_sizes.items())} if batcher else {},
@@ -122,7 +151,9 @@ def create_app(
     max_batch_size: int = 16,
     max_wait_ms: float = 50.0,
     queue_limit: int = 200,
+    batching: str = "window",
     drain_timeout_s: float = 5.0,
+    body_timeout_s: float = BODY_TIMEOUT_S,
 ) -> FastAPI:
     """Build the sentiment API around ``predict_batch`` (texts in, one ``{"label", "score"}`` each out).
 
@@ -130,16 +161,18 @@ def create_app(
     model and returns its ``predict_batch``; the lifespan runs it in the background and
     ``/healthz`` answers 503 until it returns. A model call carries at most ``max_batch_size``
     texts, and waits at most ``max_wait_ms`` after the first text queued; beyond ``queue_limit``
-    waiting texts the API answers 429. On shutdown, waiting requests get their answer within
-    ``drain_timeout_s``, or a 503.
+    waiting texts the API answers 429. ``batching="adaptive"`` runs a batch as soon as the model is
+    free (the window then only caps the wait). On shutdown, waiting requests get their answer within
+    ``drain_timeout_s``, or a 503. A body not fully arrived within ``body_timeout_s`` gets 408.
     """
     if (predict_batch is None) == (load_model is None):
         raise ValueError("give exactly one of predict_batch or load_model")
     loader = load_model or (lambda: predict_batch)
-    limits = {"max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms, "queue_limit": queue_limit}
+    limits = {"max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms, "queue_limit": queue_limit,
+              "batching": batching}
     if max_batch_size < 1 or queue_limit < 1 or max_wait_ms < 0:
         raise ValueError("max_batch_size and queue_limit must be >= 1, max_wait_ms >= 0")
-    service = SentimentService(loader, limits)
+    service = SentimentService(loader, limits, body_timeout_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -151,6 +184,8 @@ def create_app(
         finally:
             await service.stop(drain_timeout_s)
             loading.cancel()
+            with suppress(asyncio.CancelledError):
+                await loading
 
     app = FastAPI(title="Sentiment API", lifespan=lifespan)
     app.state.service = service
@@ -162,23 +197,28 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         code = f"http_{error.status_code}"
+        service.count(error.status_code)
         return ApiError(error.status_code, code, str(error.detail), dict(error.headers or {})).response()
 
     @app.post("/api/sentiment")
     async def sentiment(request: Request) -> JSONResponse:
         """Body ``{"text": "..."}`` -> ``{"label": "positive"|"negative", "score": float}``."""
         try:
-            text = await read_text(request)
+            text = await service.read(request)
             response = JSONResponse(await service.predict(text, request))
         except ApiError as error:
             response = error.response()
+        except Exception:  # a bug, not the client's fault: still the documented JSON error, and counted
+            log.exception("unexpected error in POST /api/sentiment")
+            response = ApiError(500, "internal_error", "the server failed on this request").response()
         service.count(response.status_code)
         return response
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
-        body = {"status": service.status, **({"error": service.load_error} if service.load_error else {})}
-        return JSONResponse(body, status_code=200 if service.status == "ready" else 503)
+        error = service.load_error or (service.batcher.failure if service.batcher else None)
+        body = {"status": service.state, **({"error": error} if error else {})}
+        return JSONResponse(body, status_code=200 if service.state == "ready" else 503)
 
     @app.get("/metrics")
     async def metrics() -> dict[str, object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
@@ -22,7 +23,8 @@ class WorkerClient:
     Any number of requests may be in flight: each gets a fresh ref and a future,
     and one reader task resolves the future whose ref a reply carries. When the
     worker's stdout ends, or carries a frame that breaks the protocol, the worker
-    is killed and every request still in flight fails at once with WorkerCrashed.
+    is killed and every request still in flight fails at once with WorkerCrashed;
+    the supervisor hears of it at that moment, before the exit status is known.
     """
 
     def __init__(self, process: asyncio.subprocess.Process, on_exit: Callable[[], None] = lambda: None) -> None:
@@ -31,6 +33,7 @@ class WorkerClient:
         self._refs = itertools.count()
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._gone: str | None = None  # why the worker can no longer answer, once it cannot
+        self._stdout_ended = asyncio.Event()
         self._reader = asyncio.create_task(self._read_replies(), name=f"worker-{process.pid}-reader")
 
     @classmethod
@@ -49,26 +52,30 @@ class WorkerClient:
 
     async def request(self, features: Sequence[float]) -> dict[str, Any]:
         """Send one request and wait (without a time limit: the caller sets one) for its reply."""
-        try:
-            numbers = [float(x) for x in features]
-        except (TypeError, ValueError) as exc:
-            raise PredictionError(f"features must be numbers: {exc}") from exc
+        if not all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in features):
+            raise PredictionError("features must be numbers (ints or floats; not strings, not booleans)")
+        values = [float(x) for x in features]
         ref = next(self._refs)
-        frame = encode_frame({"ref": ref, "features": numbers})  # ProtocolError if too large: nothing sent
+        frame = encode_frame({"ref": ref, "features": values})  # ProtocolError if too large: nothing sent
         if self._gone is not None:
+            raise WorkerCrashed(self._gone)
+        assert self.process.stdin is not None
+        if self.process.stdin.is_closing():  # dead, and its reader has not seen the end of stdout yet
+            await self._stdout_ended.wait()  # yield to the reader: it names the cause and holds new requests back
             raise WorkerCrashed(self._gone)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
         try:
-            assert self.process.stdin is not None
             self.process.stdin.write(frame)
             await self.process.stdin.drain()
             return await future
         except (BrokenPipeError, ConnectionResetError):
-            await asyncio.shield(self._reader)  # the reader names the cause and fails the others
+            await self._stdout_ended.wait()  # the reader names the cause and fails the others
             raise WorkerCrashed(self._gone) from None
         finally:
-            self._pending.pop(ref, None)
+            future = self._pending.pop(ref, None)
+            if future is not None and future.done() and not future.cancelled():
+                future.exception()  # failed while we were writing: retrieved here, never "never retrieved"
 
     def kill(self) -> None:
         """SIGKILL: the reader then sees the end of stdout and fails what is in flight."""
@@ -77,7 +84,7 @@ class WorkerClient:
 
     async def wait_closed(self) -> str:
         """Wait until the worker is gone and every request to it has failed; returns why it went."""
-        await asyncio.shield(self._reader)
+        await self._stdout_ended.wait()
         assert self._gone is not None
         return self._gone
 
@@ -100,12 +107,14 @@ class WorkerClient:
         except ProtocolError as exc:
             cause = f"broke the protocol ({exc})"
             self.kill()
-        status = await self._exit_status()
         in_flight = [future for future in self._pending.values() if not future.done()]
-        self._gone = f"worker {self.pid} {cause}, exit status {status}; {len(in_flight)} request(s) in flight failed"
-        self._on_exit()
+        self._gone = f"worker {self.pid} {cause}; {len(in_flight)} request(s) in flight failed"
+        self._on_exit()  # at once: no new request goes to a worker whose stdout has ended
         for future in in_flight:
             future.set_exception(WorkerCrashed(self._gone))
+        self._stdout_ended.set()
+        status = await self._exit_status()
+        log.info("worker %s exited with status %s", self.pid, status)
 
     async def _exit_status(self, grace: float = 1.0) -> int:
         """Wait for the worker's exit; kill it only if it lingers ``grace`` seconds after closing stdout.

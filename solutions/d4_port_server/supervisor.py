@@ -30,6 +30,8 @@ class PortServer:
       which stopped answering, is killed and replaced;
     - more than ``max_restarts`` restarts within ``restart_window`` seconds and the server gives up:
       every request then fails with RestartIntensityExceeded (OTP's intensity and period);
+    - a supervisor task that dies of an unexpected error closes the server: every caller fails at
+      once with a PortServerError that names the cause, instead of waiting for its timeout;
     - ``command`` is the worker's argv (default: this package's worker on ``model_path``) and
       ``env`` its environment: the checks use them to start workers that misbehave on purpose.
     """
@@ -67,6 +69,7 @@ class PortServer:
         self._worker = await WorkerClient.spawn(self.command, self.env, self._worker_exited)
         self._ready.set()
         self._supervisor = asyncio.create_task(self._supervise(), name="port-server-supervisor")
+        self._supervisor.add_done_callback(self._supervisor_done)
 
     async def predict(self, features: Sequence[float], *, timeout: float | None = None) -> dict[str, Any]:
         """The worker's prediction for one row of features, or a PortServerError within ``timeout`` seconds."""
@@ -100,7 +103,7 @@ class PortServer:
         self._ready.set()  # release waiting callers: they see _closed
         assert self._worker is not None
         await self._worker.close()
-        await self._supervisor
+        await asyncio.wait({self._supervisor})
 
     async def __aenter__(self) -> PortServer:
         await self.start()
@@ -134,6 +137,17 @@ class PortServer:
                 await self._worker.close()
                 return
             self._ready.set()
+
+    def _supervisor_done(self, task: asyncio.Task[None]) -> None:
+        """A supervisor that ends with an error leaves nobody to restart workers: fail everyone now."""
+        error = None if task.cancelled() else task.exception()
+        if error is None or self._closed is not None:
+            return
+        self._closed = PortServerError(f"the supervisor failed ({type(error).__name__}: {error}); no more requests")
+        log.error("%s", self._closed)
+        self._ready.set()  # callers waiting for a worker see _closed at once
+        if self._worker is not None:
+            self._worker.kill()  # requests in flight fail with WorkerCrashed at once
 
     def _worker_exited(self) -> None:
         """Hold new requests back from the moment the worker is gone until its replacement is up."""
