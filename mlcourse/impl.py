@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from types import ModuleType
 from mlcourse.paths import REPO_ROOT
 
 BUILTIN = ("drills", "solutions")
+DRILL_FOLDER = re.compile(r"^d\d+_[a-z0-9_]+$")  # what makes a folder a drill: dN_name
 
 
 class ImplementationError(LookupError):

@@ -72,3 +72,11 @@ def test_impl_resolves_builtin_names_and_folders(tmp_path):
 def test_impl_rejects_a_missing_folder(tmp_path):
     with pytest.raises(ImplementationError, match="laid out like drills"):
         Implementation.parse(str(tmp_path / "nowhere"))
+
+
+def test_every_load_test_request_carries_its_own_text():
+    """A response cache must not pass d1's latency check: no two requests of a run share a text."""
+    from mlcourse.loadtest.generator import SAMPLE_TEXTS, distinct_text
+
+    texts = [distinct_text(SAMPLE_TEXTS, i) for i in range(5000)]
+    assert len(set(texts)) == len(texts)

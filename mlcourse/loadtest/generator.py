@@ -156,10 +156,18 @@ def loopback_client(base_url: str, *, max_connections: int = 1000, max_idle: int
     return httpx.AsyncClient(base_url=base_url, limits=limits, timeout=httpx.Timeout(30.0))
 
 
+def distinct_text(texts: Sequence[str], i: int) -> str:
+    """Request ``i``'s text: a sample text made unique by the request's number (a few tokens longer)."""
+    return f"{texts[i % len(texts)]} (message {i})"
+
+
 def sentiment_sender(
     clients: Sequence[httpx.AsyncClient], texts: Sequence[str] = SAMPLE_TEXTS, path: str = "/api/sentiment"
 ) -> Send:
-    """A ``send`` that posts ``{"text": texts[i % len(texts)]}`` through ``clients[i % len(clients)]``.
+    """A ``send`` that posts request ``i``'s own text (``distinct_text``) through ``clients[i % len(clients)]``.
+
+    Every request carries a text no other request carries, so a response cache cannot stand in
+    for batching: each answer costs the model a real slot.
 
     Several clients, because httpcore's pool does work proportional to the requests in flight
     times its connections for every request: one pool under overload makes the generator itself
@@ -167,7 +175,7 @@ def sentiment_sender(
     """
 
     async def send(i: int) -> int:
-        response = await clients[i % len(clients)].post(path, json={"text": texts[i % len(texts)]})
+        response = await clients[i % len(clients)].post(path, json={"text": distinct_text(texts, i)})
         return response.status_code
 
     return send

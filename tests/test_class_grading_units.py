@@ -1,0 +1,124 @@
+"""The pieces of class grading on their own: limits that leave nothing behind, the channel cross-check, the sandbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+
+from mlcourse.grading.crosscheck import CheckResult, judge
+from mlcourse.grading.limits import run_limited
+from mlcourse.grading.sandbox import Workspace, bwrap_path, sandbox_env, wrap
+from mlcourse.paths import REPO_ROOT
+
+NODE = "drills/d9_demo/test_demo.py::test_one"
+SPAWN_GRANDCHILD = "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)']); "
+
+
+def survivors(marker: str) -> list[int]:
+    return [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+
+
+def test_a_run_past_its_wall_clock_is_killed_with_every_process_it_started(tmp_path):
+    marker = f"sleep-marker-{tmp_path.name}"
+    code = SPAWN_GRANDCHILD + f"import time; time.sleep(300)  # {marker}"
+    outcome = run_limited([sys.executable, "-c", code], cwd=tmp_path, env=sandbox_env(), log=tmp_path / "log",
+                          wall_s=2, memory_bytes=2**34)
+    assert outcome.killed_for == "time limit" and outcome.seconds < 15
+    assert survivors(marker) == []
+
+
+def test_a_memory_hog_is_killed_by_resident_size_not_address_space(tmp_path):
+    code = ("import time\nheld = []\nfor _ in range(40):\n    held.append(bytearray(b'x') * (64 << 20))\n"
+            "    time.sleep(0.05)\ntime.sleep(30)\n")
+    outcome = run_limited([sys.executable, "-c", code], cwd=tmp_path, env=sandbox_env(), log=tmp_path / "log",
+                          wall_s=60, memory_bytes=400 << 20)
+    assert outcome.killed_for == "memory limit"
+    assert outcome.peak_rss_bytes > 400 << 20
+
+
+def test_a_run_within_its_limits_keeps_its_exit_status_and_has_no_stdin(tmp_path):
+    code = "import sys; print(repr(sys.stdin.read())); sys.exit(3)"
+    outcome = run_limited([sys.executable, "-c", code], cwd=tmp_path, env=sandbox_env(), log=tmp_path / "log",
+                          wall_s=30, memory_bytes=2**34)
+    assert (outcome.returncode, outcome.killed_for) == (3, "")
+    assert "''" in (tmp_path / "log").read_text()
+
+
+def write_results(folder: Path, *, junit_passed: bool | None, book_passed: bool | None) -> None:
+    folder.mkdir(exist_ok=True)
+    if junit_passed is not None:
+        failure = "" if junit_passed else '<failure message="AssertionError: make it faster">trace</failure>'
+        (folder / "junit.xml").write_text(textwrap.dedent(f"""\
+            <testsuites><testsuite><testcase classname="drills.d9_demo.test_demo" name="test_one">{failure}
+            <properties><property name="speedup" value="12 x"/></properties></testcase></testsuite></testsuites>"""))
+    if book_passed is not None:
+        check = {"nodeid": NODE, "passed": book_passed}
+        (folder / "grades.json").write_text(json.dumps({"drills": {"d9_demo": {"checks": [check]}}}))
+
+
+def expected() -> list[CheckResult]:
+    return [CheckResult(NODE, 3, "one")]
+
+
+@pytest.mark.parametrize(("junit_passed", "book_passed", "returncode", "earned", "reason"), [
+    (True, True, 0, 3, ""),
+    (False, False, 1, 0, ""),
+    (False, True, 1, 0, "needs review: the result channels disagree"),  # a grade book patched in memory
+    (True, True, 1, 0, "needs review: the result channels disagree (pytest exited with 1"),
+    (None, True, 0, 0, "needs review: results missing or unreadable"),  # a self-written grades file
+    (None, None, 0, 0, "crash"),  # os._exit before any result
+])
+def test_points_need_every_channel_to_agree(tmp_path, junit_passed, book_passed, returncode, earned, reason):
+    write_results(tmp_path, junit_passed=junit_passed, book_passed=book_passed)
+    verdict = judge("d9_demo", expected(), tmp_path, returncode, "", "")
+    assert verdict.earned == earned and verdict.reason.startswith(reason), verdict.reason
+    if earned:
+        assert verdict.checks[0].figures == {"speedup": "12 x"}
+    elif junit_passed is False and not reason:
+        assert verdict.checks[0].message == "AssertionError: make it faster"
+
+
+def test_a_killed_or_timed_out_run_scores_zero_with_the_reason(tmp_path):
+    write_results(tmp_path, junit_passed=True, book_passed=True)
+    assert judge("d9_demo", expected(), tmp_path, -9, "memory limit", "").reason.startswith("memory limit")
+    timed_out = judge("d9_demo", expected(), tmp_path, 1, "", "++++++++ Timeout ++++++++")
+    assert timed_out.earned == 0 and timed_out.reason.startswith("time limit")
+
+
+@pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (apt-get install bubblewrap)")
+def test_bwrap_gives_a_read_only_course_a_private_tmp_and_no_network(tmp_path):
+    space = Workspace(tmp_path / "space")
+    results = space.results / "run"
+    results.mkdir(parents=True)
+    space.course.mkdir()
+    secret = tmp_path / "host-secret.txt"
+    secret.write_text("the grader's /tmp")
+    outside = REPO_ROOT / "build" / f"probe-{tmp_path.name}.txt"  # on disk, not in the private /tmp
+    code = textwrap.dedent(f"""
+        import os, socket
+        from pathlib import Path
+        for target in ({str(outside)!r}, {str(space.course / 'x')!r}):
+            try:
+                Path(target).write_text('x'); print('wrote', target)
+            except OSError as error:
+                print('refused', error.errno)
+        Path({str(results / 'ok')!r}).write_text('ok')
+        print('host tmp hidden' if not os.path.exists({str(secret)!r}) else 'host tmp visible')
+        try:
+            socket.create_connection(('1.1.1.1', 53), timeout=2); print('network')
+        except OSError:
+            print('no network')
+        """)
+    done = subprocess.run(wrap([sys.executable, "-c", code], space, results, use_bwrap=True), env=sandbox_env(),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("refused 30") == 2, done.stdout  # EROFS
+    assert (results / "ok").exists() and not outside.exists()
+    assert "host tmp hidden" in done.stdout
+    assert "no network" in done.stdout
