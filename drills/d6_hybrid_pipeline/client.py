@@ -1,0 +1,78 @@
+"""The resilient sentiment client: the course's counterpart of the article's ``SentimentAnalyzer``.
+
+One ``httpx.AsyncClient`` (its connections are reused), a timeout on every call, retries with
+exponential backoff and full jitter on 429, 503 and transport errors, ``Retry-After`` honoured,
+a total deadline per text, and typed errors. A 4xx other than 429 is never retried: the same
+request would be refused again. Classifying a text has no side effect, so sending it again after
+a dropped connection is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import httpx
+
+from mlcourse.pipeline.errors import DeadlineExceeded, RequestRejected, RetriesExhausted
+
+RETRY_STATUSES = frozenset({429, 503})
+ENDPOINT = "/api/sentiment"
+
+
+def backoff_delay(attempt: int, *, base_s: float = 0.1, cap_s: float = 5.0, rng: random.Random | None = None) -> float:
+    """Seconds to wait before retry number ``attempt`` (0 for the first retry): full jitter.
+
+    Uniform in [0, min(cap, base * 2**attempt)]: the ceiling doubles each time, and the draw
+    spreads clients that failed together, so they do not all come back at the same instant.
+    """
+    raise NotImplementedError('the ceiling is min(cap_s, base_s * 2**attempt); draw uniformly below it (full jitter)')
+
+
+def retry_after_s(response: httpx.Response) -> float | None:
+    """The server's ``Retry-After`` in seconds (delay-seconds form), or None when absent or unreadable."""
+    raise NotImplementedError('read the Retry-After header as seconds; None when it is absent or not a number')
+
+
+class SentimentClient:
+    """``async with SentimentClient(url) as client: await client.classify("I love it")``."""
+
+    def __init__(self, base_url: str, *, timeout_s: float = 5.0, deadline_s: float = 30.0, max_attempts: int = 6,
+                 backoff_base_s: float = 0.1, backoff_cap_s: float = 5.0, max_connections: int = 100) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.deadline_s = deadline_s
+        self.max_attempts = max_attempts
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s, limits=limits)
+
+    async def __aenter__(self) -> SentimentClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def classify(self, text: str, *, deadline_s: float | None = None) -> dict[str, Any]:
+        """``{"label", "score"}`` for ``text``, or a typed error saying why not."""
+        raise NotImplementedError("loop over attempts: post {'text': text} with a timeout; 200 -> JSON; 429/503/transport error -> wait Retry-After or backoff_delay, within the deadline; other 4xx -> RequestRejected")
+
+
+def error_parts(response: httpx.Response) -> tuple[str, str]:
+    """The API's ``{"error": {"code", "message"}}``, or the status and body when it is not that shape."""
+    try:
+        error = response.json()["error"]
+        return str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"http_{response.status_code}", response.text[:200]
+
+
+def error_text(response: httpx.Response) -> str:
+    code, message = error_parts(response)
+    return f"{code}: {message}"

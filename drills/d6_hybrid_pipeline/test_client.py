@@ -1,0 +1,140 @@
+"""Checks of the resilient client, one behaviour at a time, against a scripted misbehaving server."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+import pytest
+
+from mlcourse.api.fake_model import fake_prediction
+from mlcourse.pipeline.errors import DeadlineExceeded, RequestRejected, RetriesExhausted
+from mlcourse.pipeline.misbehaving import REFUSED_TEXT
+
+TEXT = "I love this course"
+
+
+@pytest.fixture
+def client_module(drill):
+    return drill.module("client")
+
+
+def classify(client_module, run, url, text=TEXT, limit_s=30.0, **options):
+    async def call():
+        async with client_module.SentimentClient(url, **options) as client:
+            return await client.classify(text)
+
+    return run(call(), limit_s)
+
+
+@pytest.mark.points(2)
+def test_answers_and_reuses_one_connection(client_module, run, misbehaving):
+    """classify returns the API's {label, score}; ten calls reuse one connection"""
+    with misbehaving() as server:
+        async def ten_calls():
+            async with client_module.SentimentClient(server.url) as client:
+                return [await client.classify(f"{TEXT} {i}") for i in range(10)]
+
+        answers = run(ten_calls())
+    assert answers == [fake_prediction(f"{TEXT} {i}") for i in range(10)], "return the API's JSON answer as is"
+    assert server.connections == 1, (
+        f"10 calls one after another opened {server.connections} connections: keep one httpx client open and reuse it"
+    )
+
+
+@pytest.mark.points(2)
+def test_retries_429_503_and_transport_errors(client_module, run, misbehaving):
+    """429, 503 and a dropped connection are retried until the answer comes"""
+    with misbehaving(retry_after_s=0) as server:
+        server.script(["429", "503", "drop", "503-bare", "ok"])
+        answer = classify(client_module, run, server.url, backoff_base_s=0.01)
+    seen = [arrival.behaviour for arrival in server.attempts_of(TEXT)]
+    assert answer == fake_prediction(TEXT)
+    assert seen == ["429", "503", "drop", "503-bare", "ok"], f"the server saw {seen}: retry 429, 503 and transport errors"
+
+
+@pytest.mark.points(2)
+def test_no_retry_before_retry_after(client_module, run, misbehaving):
+    """after a 429 or 503 with Retry-After: 1, the next attempt comes no earlier than 1 s later"""
+    with misbehaving(retry_after_s=1) as server:
+        server.script(["429", "503", "ok"])
+        classify(client_module, run, server.url, backoff_base_s=0.001)
+    attempts = server.attempts_of(TEXT)
+    assert len(attempts) == 3, f"expected 3 attempts (429, 503, ok), the server saw {len(attempts)}"
+    early = server.early_retries()
+    assert not early, (
+        "retried before Retry-After said: " + "; ".join(f"{b.arrived - a.answered:.3f} s after a {a.behaviour}"
+                                                        for a, b in early)
+    )
+
+
+@pytest.mark.points(2)
+def test_backoff_is_exponential_with_jitter(client_module, run, misbehaving):
+    """without Retry-After, waits grow exponentially and are jittered (never a fixed interval)"""
+    rng = random.Random(7)
+    draws = {n: [client_module.backoff_delay(n, base_s=0.1, cap_s=5.0, rng=rng) for _ in range(400)] for n in range(7)}
+    for n, values in draws.items():
+        ceiling = min(5.0, 0.1 * 2**n)
+        assert all(0.0 <= v <= ceiling + 1e-9 for v in values), f"retry {n}: delays must lie in [0, {ceiling}] s"
+        assert len(set(values)) > 300, f"retry {n}: delays must be random (jitter), not one fixed value"
+    means = [statistics.mean(draws[n]) for n in range(6)]
+    assert all(1.6 < later / earlier < 2.4 for earlier, later in zip(means, means[1:])), (
+        f"mean delays {[round(m, 3) for m in means]} s: the ceiling must double with each retry"
+    )
+    with misbehaving() as server:
+        server.script(["503-bare"] * 4 + ["ok"])
+        classify(client_module, run, server.url, backoff_base_s=0.05, backoff_cap_s=1.0)
+    arrivals = server.attempts_of(TEXT)
+    gaps = [later.arrived - earlier.answered for earlier, later in zip(arrivals, arrivals[1:])]
+    assert len(arrivals) == 5 and sum(gaps) > 0.02, (
+        f"gaps between attempts {[round(g, 3) for g in gaps]} s: wait (backoff) between retries, do not hammer"
+    )
+
+
+@pytest.mark.points(2)
+def test_a_4xx_is_never_retried(client_module, run, misbehaving):
+    """a 422 raises RequestRejected with the server's status and message after exactly one attempt"""
+    with misbehaving() as server:
+        with pytest.raises(RequestRejected) as caught:
+            classify(client_module, run, server.url, text=REFUSED_TEXT)
+    assert caught.value.status == 422 and "refused" in caught.value.message, (
+        f"RequestRejected must carry the status (422) and the API's message, got {caught.value!r}"
+    )
+    assert len(server.attempts_of(REFUSED_TEXT)) == 1, "a 4xx other than 429 must not be retried"
+
+
+@pytest.mark.points(2)
+def test_a_slow_answer_times_out_and_is_retried(client_module, run, misbehaving):
+    """every call has a timeout: a 2 s answer is abandoned after timeout_s and retried"""
+    with misbehaving(slow_s=2.0) as server:
+        server.script(["slow", "ok"])
+        start = time.monotonic()
+        answer = classify(client_module, run, server.url, timeout_s=0.3, backoff_base_s=0.01)
+        took = time.monotonic() - start
+    assert answer == fake_prediction(TEXT)
+    assert took < 1.5, f"took {took:.2f} s: a call must give up after timeout_s (0.3 s) and retry, not wait 2 s"
+
+
+@pytest.mark.points(2)
+def test_the_total_deadline_is_kept(client_module, run, misbehaving):
+    """a server that always answers 503 (Retry-After: 1) raises DeadlineExceeded within the 1.5 s deadline"""
+    with misbehaving(retry_after_s=1) as server:
+        server.script(["503"] * 50)
+        start = time.monotonic()
+        with pytest.raises(DeadlineExceeded) as caught:
+            classify(client_module, run, server.url, deadline_s=1.5, max_attempts=50)
+        took = time.monotonic() - start
+    assert took < 1.8, f"DeadlineExceeded came after {took:.2f} s: give up by the deadline (1.5 s)"
+    assert "503" in str(caught.value), f"say what the last attempt got (HTTP 503): {caught.value}"
+
+
+@pytest.mark.points(1)
+def test_retries_are_limited(client_module, run, misbehaving):
+    """after max_attempts refusals, RetriesExhausted says how many attempts and what the last one got"""
+    with misbehaving(retry_after_s=0) as server:
+        server.script(["429"] * 20)
+        with pytest.raises(RetriesExhausted) as caught:
+            classify(client_module, run, server.url, max_attempts=3, backoff_base_s=0.01)
+    assert len(server.attempts_of(TEXT)) == 3, "make exactly max_attempts attempts"
+    assert caught.value.attempts == 3 and "429" in caught.value.last, f"got {caught.value!r}"

@@ -1,0 +1,198 @@
+"""Checks of the pipeline: run as a command against the misbehaving server, killed, resumed, starved."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from mlcourse.api.fake_model import fake_prediction
+from mlcourse.loadtest.server import free_port
+from mlcourse.pipeline.misbehaving import REFUSED_TEXT, MisbehavingServer, Policy
+
+ROWS, REFUSED_AT, CONCURRENCY = 240, 17, 6
+CHAOS = Policy(p_429=0.05, p_503=0.05, p_slow=0.04, p_drop=0.04, slow_s=0.2, latency_s=0.01, retry_after_s=1)
+
+
+def output_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+@pytest.fixture(scope="module")
+def chaos_run(drill, tmp_path_factory):
+    """One run of the command over 240 rows against a server that misbehaves on about 1 request in 6.
+
+    Module-scoped (three checks grade the same run), so it writes its CSV itself.
+    """
+    folder = tmp_path_factory.mktemp("chaos")
+    texts = [f"I love the {i}th item" if i % 3 else f"the {i}th item was dull" for i in range(ROWS)]
+    texts[REFUSED_AT] = REFUSED_TEXT
+    source = folder / "input.csv"
+    pl.DataFrame({"id": [f"row-{i}" for i in range(ROWS)], "text": texts}).write_csv(source)
+    out = folder / "out.csv"
+    with MisbehavingServer(CHAOS) as server:
+        command = [sys.executable, "-m", drill.package, str(source), "--url", server.url, "--out", str(out),
+                   "--concurrency", str(CONCURRENCY)]
+        try:
+            result = subprocess.run(command, env=drill.env(), capture_output=True, text=True, timeout=90)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the pipeline did not finish 240 rows within 90 s")
+    return {"result": result, "out": out, "server": server, "texts": texts}
+
+
+def finished(chaos_run) -> list[dict[str, str]]:
+    result = chaos_run["result"]
+    assert result.returncode == 0, f"the command failed (exit {result.returncode}): {result.stderr[-1500:]}"
+    assert chaos_run["out"].exists(), "no output file written at --out"
+    return output_rows(chaos_run["out"])
+
+
+@pytest.mark.points(3)
+def test_every_row_once_with_its_answer_or_reason(chaos_run):
+    """every input id appears exactly once in the output: a prediction, or the refused text's reason"""
+    rows = finished(chaos_run)
+    counts = Counter(row["id"] for row in rows)
+    missing = [f"row-{i}" for i in range(ROWS) if counts[f"row-{i}"] == 0]
+    doubled = sorted(row_id for row_id, n in counts.items() if n > 1)
+    assert not missing and not doubled, f"lost ids {missing[:5]}..., duplicated ids {doubled[:5]}: each id exactly once"
+    by_id = {row["id"]: row for row in rows}
+    refused = by_id[f"row-{REFUSED_AT}"]
+    assert refused["error"] and "422" in refused["error"] and not refused["label"], (
+        f"the refused text's row must be failed with its reason (HTTP 422), got {refused}"
+    )
+    wrong = [f"row-{i}" for i, text in enumerate(chaos_run["texts"]) if i != REFUSED_AT
+             and not answers_match(by_id[f"row-{i}"], fake_prediction(text))]
+    assert not wrong, f"rows {wrong[:5]} do not carry the API's answer for their own text"
+    refusals = chaos_run["server"].attempts_of(REFUSED_TEXT)
+    assert len(refusals) == 1, f"the 422 text was sent {len(refusals)} times: never retry a 4xx other than 429"
+    summary = json.loads(chaos_run["result"].stdout.strip().splitlines()[-1])
+    counted = tuple(summary.get(key) for key in ("rows_in", "rows_ok", "rows_failed"))
+    assert counted == (ROWS, ROWS - 1, 1) and summary.get("seconds", 0) > 0, (
+        f"the last stdout line must be JSON with rows_in ({ROWS}), rows_ok ({ROWS - 1}), rows_failed (1), seconds: {summary}"
+    )
+
+
+def answers_match(row: dict[str, str], expected: dict) -> bool:
+    try:
+        return row["label"] == expected["label"] and abs(float(row["score"]) - expected["score"]) < 1e-4
+    except ValueError:
+        return False
+
+
+@pytest.mark.points(2)
+def test_in_flight_never_exceeds_concurrency(chaos_run):
+    """requests in flight, counted at the server, never exceed --concurrency"""
+    finished(chaos_run)
+    peak = chaos_run["server"].max_in_flight
+    assert 1 <= peak <= CONCURRENCY, f"the server saw {peak} requests at once with --concurrency {CONCURRENCY}"
+
+
+@pytest.mark.points(2)
+def test_no_retry_before_retry_after_in_the_pipeline(chaos_run):
+    """no text was sent again earlier than the Retry-After of its last 429/503"""
+    finished(chaos_run)
+    server = chaos_run["server"]
+    refusals = [a for a in server.arrivals if a.retry_after_s]
+    assert refusals, "the server sent no 429/503 with Retry-After: the check saw nothing to grade"
+    early = server.early_retries()
+    assert not early, f"{len(early)} retries came before Retry-After (e.g. {early[0][1].arrived - early[0][0].answered:.3f} s after)"
+
+
+@pytest.mark.points(2)
+def test_the_reader_stops_while_the_stages_are_full(drill, run, misbehaving):
+    """with a slow server, rows read but not yet written stay within the queues' bound (1,000,000-row source)"""
+    pipeline, client_module = drill.module("pipeline"), drill.module("client")
+    concurrency, queue_rows = 4, 16
+    bound = 2 * queue_rows + concurrency + 2
+    pulled, written, worst = 0, 0, 0
+
+    def source():
+        nonlocal pulled, worst
+        for i in range(1_000_000):
+            pulled += 1
+            worst = max(worst, pulled - written)
+            yield (f"row-{i}", f"text number {i}")
+
+    def write(outcome) -> None:
+        nonlocal written
+        written += 1
+
+    async def scored_for(seconds: float) -> None:
+        async with client_module.SentimentClient(server.url) as client:
+            task = asyncio.ensure_future(pipeline.score_rows(source(), client, write, concurrency=concurrency,
+                                                             queue_rows=queue_rows))
+            await asyncio.sleep(seconds)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    with misbehaving(latency_s=0.1) as server:
+        run(scored_for(1.5))
+    assert written > 0, "nothing was written in 1.5 s: write each outcome as it comes"
+    assert worst <= bound, (
+        f"the reader ran {worst} rows ahead of the writer (bound {bound} with queue_rows={queue_rows}, "
+        f"concurrency={concurrency}): join the stages with bounded queues so the reader waits"
+    )
+
+
+@pytest.mark.points(3)
+def test_resume_after_a_kill_completes_without_duplicates(sentiment_csv, pipeline_command, run_pipeline, drill,
+                                                          misbehaving, tmp_path):
+    """SIGKILLed mid-run, then run again with the same --out: every id once, written ids not sent again"""
+    source, out = sentiment_csv(400), tmp_path / "out.csv"
+    with misbehaving(latency_s=0.02) as server:
+        child = subprocess.Popen(pipeline_command(source, server.url, out, "--concurrency", "2"), env=drill.env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        give_up = time.monotonic() + 30
+        while time.monotonic() < give_up and child.poll() is None:
+            if out.exists() and out.read_text().count("\n") > 60:
+                break
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert child.returncode == -signal.SIGKILL, "the pipeline ended before it could be killed mid-run"
+        written_before = {row["id"] for row in output_rows(out) if row.get("id")}
+        assert 0 < len(written_before) < 400, f"{len(written_before)} rows written before the kill: write as you go"
+        server.reset()
+        result = run_pipeline(source, server.url, out, "--concurrency", "2")
+        resent = {a.text for a in server.arrivals}
+    assert result.returncode == 0, f"the resumed run failed: {result.stderr[-1500:]}"
+    counts = Counter(row["id"] for row in output_rows(out))
+    assert set(counts) == {f"row-{i}" for i in range(400)} and max(counts.values()) == 1, (
+        f"after resuming, {400 - len(counts)} ids are missing and {sum(n > 1 for n in counts.values())} duplicated"
+    )
+    texts = {f"row-{i}": text for i, text in enumerate(texts_in_order(source))}
+    again = [row_id for row_id in written_before if texts[row_id] in resent]
+    assert not again, f"{len(again)} rows already written were sent again: skip the ids already in --out"
+
+
+def texts_in_order(source: Path) -> list[str]:
+    with source.open(newline="") as file:
+        return [row["text"] for row in csv.DictReader(file)]
+
+
+@pytest.mark.points(2)
+def test_clear_errors_for_bad_arguments(sentiment_csv, run_pipeline, misbehaving, tmp_path):
+    """a missing column or an unreachable server: non-zero exit and a message that names the problem"""
+    source = sentiment_csv(5, text_column="review")
+    with misbehaving() as server:
+        result = run_pipeline(source, server.url, tmp_path / "a.csv")
+        assert result.returncode != 0 and "text" in result.stderr and "Traceback" not in result.stderr, (
+            f"a CSV without the text column must exit non-zero with a message naming it: {result.stderr[-800:]}"
+        )
+        result = run_pipeline(source, server.url, tmp_path / "b.csv", "--text-column", "review")
+    assert result.returncode == 0, f"--text-column review must be honoured: {result.stderr[-800:]}"
+    nobody = f"http://127.0.0.1:{free_port()}"
+    result = run_pipeline(source, nobody, tmp_path / "c.csv", "--text-column", "review", limit_s=45)
+    assert result.returncode != 0 and nobody in result.stderr and "Traceback" not in result.stderr, (
+        f"an unreachable server must exit non-zero with a message naming its URL: {result.stderr[-800:]}"
+    )
