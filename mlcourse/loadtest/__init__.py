@@ -5,5 +5,9 @@
 - ``server``: start the API under uvicorn in its own process and stop it as a person would;
 - ``measure``: one rate, batch sizes from ``/metrics``, a sweep for the sustainable rate;
 - ``render``: the table, the plot and the report files;
+- ``queue_depth``: the server's queue depth over time, sampled from ``/metrics`` during a run;
+- ``target``: a stand-in server of known latency (one stall, a slow share, or a single-server queue);
+- ``ceiling``: the generator's own ceiling, against the target answering at once;
+- ``closed_loop``: a closed-loop client, kept to show coordinated omission (notebook 07);
 - ``cli``: the command line, ``python -m mlcourse.loadtest``.
 """

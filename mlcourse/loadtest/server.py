@@ -37,16 +37,29 @@ def free_port() -> int:
 
 @contextmanager
 def served(impl: str = "solutions", *, model: str | None = None, fake: bool = False,
-           ready_timeout_s: float = 180.0, log_path: Path | None = None) -> Iterator[str]:
-    """Run ``python -m mlcourse.api.serve`` in a child process; yield its base URL once /healthz says 200."""
+           ready_timeout_s: float = 180.0, log_path: Path | None = None, **knobs: object) -> Iterator[str]:
+    """Run ``python -m mlcourse.api.serve`` in a child process; yield its base URL once /healthz says 200.
+
+    ``knobs`` are the server's other options by their Python names, e.g. ``batching="none"``,
+    ``queue_limit=20``, ``fake_cost="20,5"``; ``None`` leaves one at its default.
+    """
     port = free_port()
     command = [sys.executable, "-m", "mlcourse.api.serve", "--impl", impl, "--host", "127.0.0.1", "--port", str(port),
                "--log-level", "warning", "--no-access-log"]
     command += ["--fake"] if fake else ["--model", model] if model else []
-    log_path = log_path or OUT_DIR / "server.log"
+    command += [part for name, value in knobs.items() if value is not None
+                for part in (f"--{name.replace('_', '-')}", str(value))]
+    env = load_drill(impl, DRILL).env()
+    with start_child(command, port, log_path or OUT_DIR / "server.log", ready_timeout_s, env) as base_url:
+        yield base_url
+
+
+@contextmanager
+def start_child(command: list[str], port: int, log_path: Path, ready_timeout_s: float,
+                env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``command`` (a server on loopback ``port``), its output to ``log_path``; yield its URL once ready."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
-        env = load_drill(impl, DRILL).env()
         child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:

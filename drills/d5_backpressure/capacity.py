@@ -1,0 +1,58 @@
+"""Find a configuration's capacity: the highest rate with p99 under the SLO and no 429, by bracketing.
+
+Double the rate until a probe fails (or halve it until one passes): that brackets the capacity.
+Then probe the geometric middle of the bracket until it is narrower than ``precision``, or until
+the next probe would spend more requests than the budget has left. A failed probe is repeated once
+before the rate counts as failed: on a shared machine one scheduling hiccup can make a p99.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from .measure import Measurement, measure_rate
+
+MAX_PROBES = 20
+MIN_PROBE_REQUESTS = 10  # fewer than this says nothing about a p99
+
+
+@dataclass
+class Capacity:
+    rate: float | None  # highest passing rate (None: even the lowest probe failed)
+    failed_rate: float | None  # lowest failing rate (None: never failed within the budget)
+    slo_p99_ms: float
+    requests: int  # requests spent
+    probes: list[Measurement] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        return {"rate": self.rate, "failed_rate": self.failed_rate, "slo_p99_ms": self.slo_p99_ms,
+                "requests": self.requests,
+                "probes": [{"rate": p.rate, "p99_ms": p.p99_ms, "share_429": p.share_429,
+                            "passed": passes(p, self.slo_p99_ms)} for p in self.probes]}
+
+
+def passes(measurement: Measurement, slo_p99_ms: float) -> bool:
+    """Every request answered 200, and the p99 under the SLO."""
+    raise NotImplementedError(
+        "every request answered 200 and p99_ms under the SLO"
+    )
+
+
+def probe_passes(base_url: str, rate: float, found: Capacity, probe_s: float) -> bool:
+    """One probe at ``rate``, recorded in ``found``."""
+    raise NotImplementedError(
+        "measure_rate at rate for probe_s, append it to found.probes, add its requests, return "
+        "passes(...)"
+    )
+
+
+def find_capacity(base_url: str, *, slo_p99_ms: float = 250.0, start_rate: float = 10.0, probe_s: float = 2.0,
+                  max_requests: int = 10_000, precision: float = 0.1) -> Capacity:
+    """Bracket then bisect; never spend more than ``max_requests`` requests."""
+    raise NotImplementedError(
+        "probe with measure_rate (repeat a failed probe once): double the rate until a probe fails (halve"
+        " until one passes), then probe the geometric middle of the bracket; stop at the precision or "
+        "before the budget is spent"
+    )

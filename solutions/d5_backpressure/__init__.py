@@ -1,0 +1,1 @@
+"""Drill d5, the backpressure proof: reference solution."""
