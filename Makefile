@@ -21,9 +21,9 @@ SERVE_KNOBS := --batching $(BATCHING) $(if $(MAX_BATCH_SIZE),--max-batch-size $(
 # Jupyter refuses to run as root (containers, CI boxes) unless told it may.
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # IMPL picks the code: drills (the learner's), solutions (the reference) or a folder laid out like drills/.
-# Grading defaults to the learner's code; serving and benchmarks to the reference.
+# Grading defaults to the learner's code; serving and benchmarks to the reference (the learner's code in their bundle).
 GRADE_IMPL := $(or $(IMPL),drills)
-RUN_IMPL := $(or $(IMPL),solutions)
+RUN_IMPL := $(or $(IMPL),$(if $(wildcard solutions),solutions,drills))
 
 .PHONY: help setup lab test serve serve-ray bench chaos grade grade-class release notebooks clean
 

@@ -84,6 +84,15 @@ class Drill:
         return env
 
 
+def reference_impl() -> str:
+    """``solutions`` where the reference implementations exist, else ``drills``.
+
+    The learners' bundle (``make release``) has no ``solutions/``: there the course's tools and the
+    notebooks that call the model service run the learner's own drills, once they pass their checks.
+    """
+    return "solutions" if (REPO_ROOT / "solutions").is_dir() else "drills"
+
+
 def load_drill(impl: str, name: str) -> Drill:
     """Shorthand for launchers: ``load_drill("solutions", "d1_sentiment_api").module("app")``."""
     return Implementation.parse(impl).drill(name)

@@ -236,7 +236,7 @@ import httpx
 
 from mlcourse.loadtest.server import served
 
-with served("solutions", fake=True) as api:
+with served(fake=True) as api:
     with httpx.Client(base_url=api, timeout=5) as client:
         for text in ["I love this course", "the lecture was awful", "x" * 3000]:
             reply = client.post("/api/sentiment", json={"text": text})

@@ -12,11 +12,14 @@ import pytest
 from mlcourse.api.fake_model import FakeSentimentModel
 from mlcourse.impl import load_drill
 
-Batcher = load_drill("solutions", "d1_sentiment_api").module("batcher").Batcher
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
+
+def reference_batcher() -> type:
+    return load_drill("solutions", "d1_sentiment_api").module("batcher").Batcher
 
 
 async def lone_then_burst(batching: str, model: FakeSentimentModel) -> float:
-    batcher = Batcher(model.predict_batch, max_batch_size=16, max_wait_ms=200, batching=batching)
+    batcher = reference_batcher()(model.predict_batch, max_batch_size=16, max_wait_ms=200, batching=batching)
     batcher.start()
     try:
         started = time.perf_counter()
@@ -43,4 +46,4 @@ def test_window_waits_for_the_window_and_rejects_unknown_policies():
     lone_s = asyncio.run(lone_then_burst("window", model))
     assert lone_s >= 0.2, "the window policy flushes a lone text only when max_wait_ms has passed"
     with pytest.raises(ValueError, match="batching must be one of"):
-        Batcher(model.predict_batch, batching="eager")
+        reference_batcher()(model.predict_batch, batching="eager")

@@ -16,6 +16,8 @@ from mlcourse.port.bench import trivial_model
 from mlcourse.port.errors import PortServerError, WorkerCrashed
 from mlcourse.port.penguin_model import save_model
 
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
+
 
 @pytest.fixture(scope="module")
 def drill():

@@ -21,6 +21,8 @@ from mlcourse.grading.class_grading import course_checks
 from mlcourse.grading.sandbox import bwrap_path
 from mlcourse.paths import REPO_ROOT
 
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
+
 D2, D3 = "d2_jit_matmul", "d3_tabular_mlp"
 D2_CHECKS = "matches_numpy or jit_compiled or held_out_accuracy or under_60"  # d2: 4 points, d3: 4
 ATTACKED_CHECK_FILE = REPO_ROOT / "drills" / D2 / "test_d2_jit_matmul.py"

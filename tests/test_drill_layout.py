@@ -21,6 +21,8 @@ import pytest
 
 from mlcourse.paths import REPO_ROOT
 
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
+
 DRILLS = sorted(p.name for p in (REPO_ROOT / "drills").glob("d*_*") if (REPO_ROOT / "solutions" / p.name).is_dir())
 CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")

@@ -9,6 +9,8 @@ import pytest
 from mlcourse.chaos.bodies import fuzz_bodies, poster
 from mlcourse.loadtest.server import served
 
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
+
 
 @pytest.fixture(scope="module")
 def client():

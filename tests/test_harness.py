@@ -5,7 +5,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from mlcourse.paths import REPO_ROOT
+
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
 
 
 def test_a_submission_folder_is_graded_and_its_grades_written(tmp_path):

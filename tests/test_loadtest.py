@@ -6,8 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from mlcourse.loadtest.cli import main
 from mlcourse.paths import REPO_ROOT
+
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
 
 
 def test_loadtest_writes_its_report(tmp_path, capsys):

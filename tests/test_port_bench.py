@@ -10,6 +10,8 @@ import pytest
 
 from mlcourse.port import bench as port_bench
 
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
+
 
 def test_benchmark_writes_a_complete_report(tmp_path: Path, capsys):
     assert port_bench.main(["--impl", "solutions", "--requests", "200", "--restarts", "2", "--out", str(tmp_path)]) == 0

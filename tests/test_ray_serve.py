@@ -24,7 +24,8 @@ from mlcourse.distributed.batch_job import read_results, score_csv  # noqa: E402
 from mlcourse.distributed.model import MAX_BATCH_SIZE, ModelSpec  # noqa: E402
 from mlcourse.loadtest.server import free_port  # noqa: E402
 
-pytestmark = pytest.mark.timeout(240)
+
+pytestmark = [pytest.mark.needs_solutions, pytest.mark.timeout(240)]  # the reference's input parsing; a Ray start
 
 API = "/api/sentiment"
 JSON = {"content-type": "application/json"}

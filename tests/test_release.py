@@ -10,6 +10,8 @@ import pytest
 from mlcourse.grading.release import course_files, exclude_patterns, is_excluded
 from mlcourse.paths import MODELS_DIR, REPO_ROOT
 
+pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
+
 SENTIMENT_STAMP = MODELS_DIR / "sentiment-minilm" / "build_stamp.json"
 
 

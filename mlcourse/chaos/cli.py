@@ -24,7 +24,7 @@ import psutil
 from mlcourse.chaos.bodies import BodyTally, fuzz_bodies, poster
 from mlcourse.chaos.frames import FrameTally, fuzz_frames
 from mlcourse.chaos.kills import KillTally, kill_workers
-from mlcourse.impl import load_drill
+from mlcourse.impl import load_drill, reference_impl
 from mlcourse.loadtest.server import served
 from mlcourse.paths import BUILD_DIR
 from mlcourse.port.penguin_model import DEFAULT_OUT, build, load_model
@@ -35,7 +35,7 @@ OUT_DIR = BUILD_DIR / "chaos"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.chaos", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default="solutions", help="drills, solutions (default) or a folder")
+    parser.add_argument("--impl", default=reference_impl(), help="drills, solutions or a folder (default: solutions, or drills in the learners' bundle)")
     parser.add_argument("--bodies", type=int, default=1000, help="fuzzed HTTP bodies (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=10_000, help="fuzzed d4 byte streams, one or more frames each (default: %(default)s)")
     parser.add_argument("--kills", type=int, default=100, help="SIGKILLs of the d4 worker (default: %(default)s)")

@@ -20,11 +20,12 @@ from mlcourse.api.serve import fake_cost
 from mlcourse.distributed import cluster
 from mlcourse.distributed.app import QUEUE_LIMIT, run, sentiment_app
 from mlcourse.distributed.model import ModelSpec
+from mlcourse.impl import reference_impl
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.distributed.serve", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default="solutions", help="whose d1 input parsing: drills, solutions or a folder")
+    parser.add_argument("--impl", default=reference_impl(), help="whose d1 input parsing: drills, solutions or a folder")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--model", default=None, help="local model folder (default: the built offline model)")

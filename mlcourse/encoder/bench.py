@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from mlcourse.encoder.latency import BACKENDS
+from mlcourse.impl import reference_impl
 from mlcourse.paths import BUILD_DIR, REPO_ROOT
 
 OUT_DIR = BUILD_DIR / "encoder"
@@ -116,7 +117,7 @@ def plot(runs: list[dict]):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.encoder bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="folder or hub id (default: the built offline model)")
-    parser.add_argument("--impl", default="solutions", help="whose d1 API serves the load tests")
+    parser.add_argument("--impl", default=reference_impl(), help="whose d1 API serves the load tests (default: solutions, or drills in the learners' bundle)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--rate", type=float, default=100.0)

@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mlcourse.impl import reference_impl
 from mlcourse.loadtest.measure import P99_TARGET_MS, Run, measure, sweep
 from mlcourse.loadtest.render import HEADER, format_row, write
 from mlcourse.loadtest.server import OUT_DIR, ServerError, served
@@ -24,7 +25,7 @@ from mlcourse.paths import REPO_ROOT
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.loadtest", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default="solutions", help="drills, solutions or a folder")
+    parser.add_argument("--impl", default=reference_impl(), help="drills, solutions or a folder (default: solutions, or drills in the learners' bundle)")
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second (one run)")
     parser.add_argument("--rates", default=None, help="comma-separated rates: find the sustainable one")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per rate")

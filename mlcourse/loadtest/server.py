@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from mlcourse.api.serve import DRILL
-from mlcourse.impl import load_drill
+from mlcourse.impl import load_drill, reference_impl
 from mlcourse.paths import BUILD_DIR, REPO_ROOT
 
 OUT_DIR = BUILD_DIR / "loadtest"
@@ -36,13 +36,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(impl: str = "solutions", *, model: str | None = None, fake: bool = False,
+def served(impl: str | None = None, *, model: str | None = None, fake: bool = False,
            ready_timeout_s: float = 180.0, log_path: Path | None = None, **knobs: object) -> Iterator[str]:
     """Run ``python -m mlcourse.api.serve`` in a child process; yield its base URL once /healthz says 200.
+
+    ``impl`` is whose d1 app serves: by default the reference, or the learner's own in their bundle.
 
     ``knobs`` are the server's other options by their Python names, e.g. ``batching="none"``,
     ``queue_limit=20``, ``fake_cost="20,5"``; ``None`` leaves one at its default.
     """
+    impl = impl or reference_impl()
     port = free_port()
     command = [sys.executable, "-m", "mlcourse.api.serve", "--impl", impl, "--host", "127.0.0.1", "--port", str(port),
                "--log-level", "warning", "--no-access-log"]

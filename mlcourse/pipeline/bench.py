@@ -27,7 +27,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from mlcourse.impl import Drill, load_drill
+from mlcourse.impl import Drill, load_drill, reference_impl
 from mlcourse.loadtest.server import served
 from mlcourse.paths import BUILD_DIR
 from mlcourse.pipeline.compare import compare, markdown_table
@@ -64,7 +64,7 @@ def run_command(drill: Drill, source: Path, url: str, out: Path, *options: str,
 
 def throughput(drill: Drill, args: argparse.Namespace) -> dict[str, Any]:
     source = write_sentiment_csv(args.out / "throughput.csv", args.rows)
-    server = nullcontext(args.url) if args.url else served("solutions", fake=args.fake)
+    server = nullcontext(args.url) if args.url else served(fake=args.fake)
     with server as url:
         result = run_command(drill, source, url, args.out / "throughput-out.csv", "--concurrency", "32")
     summary = result["summary"] or {}
@@ -128,7 +128,7 @@ def plot(report: dict[str, Any]):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.pipeline.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", default="solutions", help="whose d6: drills, solutions or a submission folder")
+    parser.add_argument("--impl", default=reference_impl(), help="whose d6: drills, solutions or a submission folder (default: solutions, or drills in the learners' bundle)")
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--memory-seconds", type=float, default=20.0)

@@ -76,9 +76,9 @@ class CountingRelay:
 async def wire_bytes(kind: str, port: int | None, samples: int = 200) -> float:
     """Bytes per round trip, both directions, in steady state (after a warm-up request)."""
     if kind == "port":
-        from mlcourse.impl import load_drill
+        from mlcourse.impl import load_drill, reference_impl
 
-        encode = load_drill("solutions", "d4_port_server").module("protocol").encode_frame
+        encode = load_drill(reference_impl(), "d4_port_server").module("protocol").encode_frame
         answer = trivial_model().predict(FEATURES)
         return float(len(encode({"ref": 12345, "features": FEATURES})) + len(encode({"ref": 12345, "prediction": answer})))
     relay = CountingRelay(port)

@@ -117,10 +117,10 @@ async def caller(kind: str, port: int | None = None) -> AsyncIterator[Predict]:
 
             yield predict
     elif kind == "port":
-        from mlcourse.impl import load_drill
+        from mlcourse.impl import load_drill, reference_impl
         from mlcourse.port.penguin_model import save_model
 
-        drill = load_drill("solutions", "d4_port_server")
+        drill = load_drill(reference_impl(), "d4_port_server")
         save_model(trivial_model(), MODEL_PATH)
         server = drill.module("supervisor").PortServer(MODEL_PATH, env=drill.env())
         async with server:
