@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
@@ -93,8 +94,10 @@ def test_a_killed_or_timed_out_run_scores_zero_with_the_reason(tmp_path):
 
 @pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (apt-get install bubblewrap)")
 def test_bwrap_gives_a_read_only_course_a_private_tmp_and_no_network(tmp_path):
-    space = Workspace(tmp_path / "space")
+    space = Workspace(tmp_path / "space", REPO_ROOT)
     results = space.results / "run"
+    listener = socket.create_server(("127.0.0.1", 0))  # the host's loopback: unreachable from a sandbox's own
+    port = listener.getsockname()[1]
     results.mkdir(parents=True)
     space.course.mkdir()
     secret = tmp_path / "host-secret.txt"
@@ -111,12 +114,13 @@ def test_bwrap_gives_a_read_only_course_a_private_tmp_and_no_network(tmp_path):
         Path({str(results / 'ok')!r}).write_text('ok')
         print('host tmp hidden' if not os.path.exists({str(secret)!r}) else 'host tmp visible')
         try:
-            socket.create_connection(('1.1.1.1', 53), timeout=2); print('network')
+            socket.create_connection(('127.0.0.1', {port}), timeout=2); print('network')
         except OSError:
             print('no network')
         """)
-    done = subprocess.run(wrap([sys.executable, "-c", code], space, results, use_bwrap=True), env=sandbox_env(),
-                          capture_output=True, text=True, timeout=60, check=False)
+    with listener:
+        done = subprocess.run(wrap([sys.executable, "-c", code], space, results, use_bwrap=True),
+                              env=sandbox_env(), capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("refused 30") == 2, done.stdout  # EROFS
     assert (results / "ok").exists() and not outside.exists()

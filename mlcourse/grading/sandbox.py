@@ -34,6 +34,7 @@ class Workspace:
     """One learner's throwaway course: ``course/`` (checks and harness), ``submission/``, ``results/``."""
 
     root: Path
+    course_root: Path  # the course it was copied from: its symlinks (data/models, .venv) point there
 
     @property
     def course(self) -> Path:
@@ -51,7 +52,7 @@ class Workspace:
 def build_workspace(course_root: Path, submission: Path, root: Path) -> Workspace:
     """Copy the course's grading parts and the submission into a fresh ``root`` (removed first)."""
     shutil.rmtree(root, ignore_errors=True)
-    space = Workspace(root)
+    space = Workspace(root, course_root)
     space.course.mkdir(parents=True)
     for part in COURSE_PARTS:
         source = course_root / part
@@ -106,7 +107,10 @@ def wrap(command: list[str], space: Workspace, results: Path, use_bwrap: bool) -
         "--dev", "/dev",
         "--proc", "/proc",
         "--tmpfs", "/tmp",
-        "--ro-bind", str(space.root), str(space.root),  # the workspace may itself live under /tmp
+        # What the private /tmp would hide if it lives there: the workspace, the course its symlinks
+        # point to (data/models, .venv) and the interpreter's environment.
+        *[arg for path in dict.fromkeys(map(str, (space.root, space.course_root, Path(sys.prefix))))
+          for arg in ("--ro-bind", path, path)],
         "--bind", str(results), str(results),
         "--unshare-all",  # network, pids, ipc, uts...: loopback only, the grader's processes invisible
         "--die-with-parent",
