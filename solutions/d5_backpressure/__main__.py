@@ -1,40 +1,9 @@
 """``python -m solutions.d5_backpressure --out DIR``: the backpressure proof (see :mod:`.proof`)."""
 
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-from mlcourse.loadtest.server import ServerError
-from mlcourse.paths import BUILD_DIR
+from mlcourse.loadtest.proof_cli import main
 
 from .proof import POLICIES, run_proof
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m <impl>.d5_backpressure", description="the backpressure proof")
-    parser.add_argument("--out", type=Path, default=BUILD_DIR / "d5_backpressure")
-    parser.add_argument("--impl", default="solutions", help="whose d1 API to serve: drills, solutions or a folder")
-    parser.add_argument("--model", default=None, help="a model folder (default: the built offline model)")
-    parser.add_argument("--fake-cost", default=None, metavar="CALL_MS,PER_TEXT_MS", help="serve the fake model")
-    parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated: none,window,adaptive")
-    parser.add_argument("--probe-s", type=float, default=2.0, help="seconds per capacity probe")
-    parser.add_argument("--run-s", type=float, default=3.0, help="seconds per sweep run")
-    parser.add_argument("--start-rate", type=float, default=10.0)
-    parser.add_argument("--max-rate", type=float, default=2000.0)
-    args = parser.parse_args(argv)
-    try:
-        data = run_proof(args.out, impl=args.impl, model=args.model, fake_cost=args.fake_cost,
-                         policies=tuple(args.policies.split(",")), probe_s=args.probe_s, run_s=args.run_s,
-                         start_rate=args.start_rate, max_rate=args.max_rate)
-    except ServerError as error:
-        print(f"the d1 server of --impl {args.impl} did not serve: {error}", file=sys.stderr)
-        return 1
-    print("\n".join(data["verdicts"]))
-    print(f"wrote {args.out}/report.md, report.json, report.png")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main(None, run_proof=run_proof, policies=POLICIES, impl="solutions"))
