@@ -105,6 +105,7 @@ bench: setup
 	$(PY) -m mlcourse.matmul.report --impl $(RUN_IMPL)
 	$(PY) -m mlcourse.port.bench --impl $(RUN_IMPL)
 	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.loadtest --impl $(RUN_IMPL) --rate 100 --duration 20
+	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.loadtest.efficiency --impl $(RUN_IMPL) --profile
 	HF_HUB_OFFLINE=1 $(PY) -m mlcourse.encoder bench --impl $(RUN_IMPL) --rate 100 --duration 20
 
 chaos: setup

@@ -6,10 +6,11 @@ import asyncio
 import math
 from dataclasses import dataclass, field
 
-from mlcourse.loadtest.generator import loopback_client, require_loopback, run_open_loop, sentiment_sender
+from mlcourse.loadtest.generator import (loopback_client, open_connections, require_loopback, run_open_loop,
+                                        sentiment_sender)
 from mlcourse.loadtest.queue_depth import sample_queue_depth
 
-CLIENTS = 8  # connection pools: one pool with hundreds in flight makes the generator the bottleneck
+CONNECTIONS = 8  # opened before the clock starts
 
 
 @dataclass
@@ -48,12 +49,12 @@ async def measure_rate_async(base_url: str, rate: float, duration_s: float, *, s
                              timeout_s: float = 10.0) -> Measurement:
     """Open-loop load at ``rate`` for ``duration_s`` while /metrics' queue depth is sampled.
 
-    Each client opens its connection before the clock starts: a fresh connection costs the first
-    requests tens of ms on a busy machine, and with few requests that one outlier would be the p99.
+    The connections open before the clock starts: a fresh connection costs the first requests tens
+    of ms on a busy machine, and with few requests that one outlier would be the p99.
     """
     raise NotImplementedError(
-        "open CLIENTS loopback_client connections first (one GET each), start "
-        "sample_queue_depth(base_url, stop) as a task, run run_open_loop(sentiment_sender(clients), ...),"
+        "in `async with loopback_client(base_url) as client`: open_connections(client, CONNECTIONS), start "
+        "sample_queue_depth(base_url, stop) as a task, run run_open_loop(sentiment_sender(client), ...),"
         " stop the sampler, then reduce the LoadResult: percentiles of the 200s from scheduled time, "
         "throughput, statuses, 429 share, send lag"
     )

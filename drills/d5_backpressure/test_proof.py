@@ -45,7 +45,7 @@ def test_proof_writes_a_report_with_every_field(drill, fake_cost, tmp_path: Path
     data = drill.module("proof").run_proof(
         tmp_path, impl=drill.impl.label, fake_cost=fake_cost.flag, policies=policies, slo_p99_ms=500.0,
         focus_rate=round(1.5 * fake_cost.capacity(1), 1), start_rate=round(0.6 * fake_cost.capacity(1), 1),
-        probe_s=1.5, run_s=1.0, queue_limit=30, max_rate=round(3 * fake_cost.capacity(1), 1), max_requests=1500,
+        probe_s=1.0, run_s=1.0, queue_limit=30, max_rate=round(3 * fake_cost.capacity(1), 1), max_requests=1500,
         precision=1.0)
     report = check_report(tmp_path, policies)
     assert data["verdicts"] == report["verdicts"], "run_proof must return what it wrote to report.json"
@@ -62,7 +62,7 @@ def test_proof_on_the_real_model(drill, tmp_path: Path, report_metric):
         pytest.fail("the default model is not built: run `python -m mlcourse.sentiment.build`")
     policies = drill.module("proof").POLICIES
     data = drill.module("proof").run_proof(tmp_path, impl=drill.impl.label, policies=policies, start_rate=50.0,
-                                           probe_s=1.0, run_s=2.0, max_rate=400.0, max_requests=3000)
+                                           probe_s=1.0, run_s=1.0, max_rate=400.0, max_requests=2000, precision=0.3)
     report = check_report(tmp_path, policies)
     for name, policy in report["policies"].items():
         at_100 = next(run for run in policy["runs"] if run["rate"] == 100.0)

@@ -8,6 +8,8 @@
 - ``queue_depth``: the server's queue depth over time, sampled from ``/metrics`` during a run;
 - ``target``: a stand-in server of known latency (one stall, a slow share, or a single-server queue);
 - ``ceiling``: the generator's own ceiling, against the target answering at once;
-- ``closed_loop``: a closed-loop client, kept to show coordinated omission (notebook 07);
+- ``closed_loop``: a closed-loop client, kept to show coordinated omission (notebook 07) and to
+  saturate a server for its capacity;
+- ``efficiency``: capacity against the model's offline throughput, and the generator's ceiling, in one run;
 - ``cli``: the command line, ``python -m mlcourse.loadtest``.
 """

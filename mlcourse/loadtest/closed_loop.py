@@ -1,4 +1,6 @@
-"""A closed-loop client, kept for the lesson on coordinated omission (notebook 07): do not measure with it.
+"""A closed-loop client: the lesson on coordinated omission (notebook 07), and saturation for a capacity.
+
+Never measure latency with it; ``efficiency`` uses it only to keep a server's queue full.
 
 Each of ``concurrency`` workers sends, waits for the answer, then sends again at its next slot
 (at most ``rate / concurrency`` per second each, like many benchmark tools with a rate limit). When

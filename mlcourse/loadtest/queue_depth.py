@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from mlcourse.loadtest.generator import loopback_client
 
@@ -30,12 +30,13 @@ async def sample_queue_depth(base_url: str, stop: asyncio.Event, *, every_s: flo
     samples: list[DepthSample] = []
     loop = asyncio.get_running_loop()
     start = loop.time()
-    async with loopback_client(base_url, max_connections=2, max_idle=1) as client:
+    async with loopback_client(base_url, max_connections=1, timeout_s=max(every_s * 4, 0.5)) as client:
         while not stop.is_set():
             try:
-                response = await client.get("/metrics", timeout=max(every_s * 4, 0.5))
-                samples.append(DepthSample(round(loop.time() - start, 3), int(response.json()["queue_depth"])))
-            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                async with client.get("/metrics") as response:
+                    depth = int((await response.json())["queue_depth"])
+                samples.append(DepthSample(round(loop.time() - start, 3), depth))
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError):
                 pass
             try:
                 await asyncio.wait_for(stop.wait(), every_s)

@@ -6,10 +6,11 @@ import asyncio
 import math
 from dataclasses import dataclass, field
 
-from mlcourse.loadtest.generator import loopback_client, require_loopback, run_open_loop, sentiment_sender
+from mlcourse.loadtest.generator import (loopback_client, open_connections, require_loopback, run_open_loop,
+                                        sentiment_sender)
 from mlcourse.loadtest.queue_depth import sample_queue_depth
 
-CLIENTS = 8  # connection pools: one pool with hundreds in flight makes the generator the bottleneck
+CONNECTIONS = 8  # opened before the clock starts
 
 
 @dataclass
@@ -48,24 +49,20 @@ async def measure_rate_async(base_url: str, rate: float, duration_s: float, *, s
                              timeout_s: float = 10.0) -> Measurement:
     """Open-loop load at ``rate`` for ``duration_s`` while /metrics' queue depth is sampled.
 
-    Each client opens its connection before the clock starts: a fresh connection costs the first
-    requests tens of ms on a busy machine, and with few requests that one outlier would be the p99.
+    The connections open before the clock starts: a fresh connection costs the first requests tens
+    of ms on a busy machine, and with few requests that one outlier would be the p99.
     """
     require_loopback(base_url)
-    clients = [loopback_client(base_url) for _ in range(CLIENTS)]
     stop = asyncio.Event()
-    try:
-        await asyncio.gather(*(client.get("/healthz") for client in clients))
+    async with loopback_client(base_url) as client:
+        await open_connections(client, CONNECTIONS)
         sampler = asyncio.create_task(sample_queue_depth(base_url, stop, every_s=sample_every_s))
         try:
-            result = await run_open_loop(sentiment_sender(clients), rate=rate, duration_s=duration_s,
+            result = await run_open_loop(sentiment_sender(client), rate=rate, duration_s=duration_s,
                                          timeout_s=timeout_s)
         finally:
             stop.set()
             samples = await sampler
-    finally:
-        for client in clients:
-            await client.aclose()
     latency = result.percentiles_ms((200,))
     return Measurement(
         rate=rate, duration_s=duration_s, sent=result.sent, statuses=result.status_counts(),
