@@ -58,6 +58,17 @@ def load_runs(impl: str, models: dict[str, str | None], rate: float, duration_s:
     return rows
 
 
+def offline_ceilings(models: dict[str, str | None], seconds: float = 5.0) -> dict[str, float]:
+    """Each model's offline texts/s on every core (PyTorch int8, batches of 16, the load test's texts):
+    no server on this machine can sustain a rate above it, whatever its batching."""
+    import os
+
+    from mlcourse.loadtest.efficiency import BATCH_SIZE, offline_throughput
+
+    return {label: round(offline_throughput(model, os.cpu_count() or 1, BATCH_SIZE, seconds), 1)
+            for label, model in models.items()}
+
+
 def goal_ratios(runs: list[dict]) -> dict[int, float]:
     """PyTorch float32 time / JAX float32 time at the goal bucket, per thread count (>= 1: JAX no slower)."""
     def at(run):
@@ -67,7 +78,7 @@ def goal_ratios(runs: list[dict]) -> dict[int, float]:
     return {t: round(by[("torch-f32", t)] / by[("jax", t)], 2) for b, t in by if b == "jax"}
 
 
-def markdown(runs: list[dict], loads: list[dict], ratios: dict[int, float]) -> str:
+def markdown(runs: list[dict], loads: list[dict], ratios: dict[int, float], ceilings: dict[str, float]) -> str:
     lines = ["Forward latency, median ms per call (synthetic full-length inputs, no padding):", "",
              "| backend | threads | batch | " + " | ".join(f"{n} tok" for n in (16, 32, 64, 128)) + " |",
              "|---|---|---|---|---|---|---|"]
@@ -86,6 +97,10 @@ def markdown(runs: list[dict], loads: list[dict], ratios: dict[int, float]) -> s
                   "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['model']} | {r['backend']} | {r['rate']:.0f} | {r['sent']} | {r['statuses']} | "
                   f"{r['mean_batch']} | {r['p50']} | {r['p95']} | {r['p99']} |" for r in loads]
+    if ceilings:
+        lines += ["", "Offline ceiling, texts/s (PyTorch int8 on every core, batches of 16, the load test's texts; "
+                  "no rate above it can be served here): "
+                  + ", ".join(f"{label} {value}" for label, value in ceilings.items())]
     return "\n".join(lines)
 
 
@@ -130,16 +145,18 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = latency_runs(args.model, [int(t) for t in args.threads.split(",")], args.repeats)
     ratios = goal_ratios(runs)
-    loads = []
+    loads, ceilings = [], {}
     if not args.no_load:
         standin = args.out / "distilbert-base-standin"
         if not (standin / "model.safetensors").is_file():
             make_distilbert_standin(standin)
         models = {"default (MiniLM-L6)": args.model, "DistilBERT-base stand-in": str(standin)}
         loads = load_runs(args.impl, models, args.rate, args.duration, args.out)
-    text = markdown(runs, loads, ratios)
+        ceilings = offline_ceilings(models)
+    text = markdown(runs, loads, ratios, ceilings)
     paths = write_report(args.out, title="Flax NNX encoder vs PyTorch", markdown=text,
-                         data={"latency": runs, "goal_ratio_torch_over_jax": ratios, "load": loads},
+                         data={"latency": runs, "goal_ratio_torch_over_jax": ratios, "load": loads,
+                               "offline_ceiling_texts_per_s": ceilings},
                          figure=plot(runs))
     print(text)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
