@@ -79,7 +79,7 @@ test: setup
 	  -q --tb=line --no-header > $(GRADES)/starters.log 2>&1; \
 	echo "== tests, notebooks and the reference solutions"; \
 	$(PYTEST) $(or $(TEST_PATHS),tests notebooks) $(or $(DRILL_PATHS),drills) $(NBVAL) --impl solutions \
-	  --grades $(GRADES)/solutions.json --durations=15 || exit 1; \
+	  --grades $(GRADES)/solutions.json --durations=30 || exit 1; \
 	$(PY) -m mlcourse.grading verify $(GRADES)/solutions.json $(GRADES)/starters.json
 
 grade: export HF_HUB_OFFLINE := 1
