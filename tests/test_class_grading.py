@@ -3,7 +3,7 @@
 Each hostile learner is the untouched d2 starter (or, for forged figures, d3) plus one attack at
 import time, so the drill it attacks must score 0 whatever the attack does; the proof is that
 the grader survives, the reason is in the row, honest learners are unaffected, the course tree
-is unchanged and no process is left. Tiny limits (20 s per check) keep it bounded.
+is unchanged and no process is left. Tiny limits (12 s per check) keep it bounded.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def left_behind(marker: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Grade the class once (2 at a time), with 20 s per check and 1.5 GiB per learner."""
+    """Grade the class once (2 at a time), with 12 s per check and 1.5 GiB per learner."""
     root = tmp_path_factory.mktemp("klass")
     d2_nodeids = [c.nodeid for c in course_checks(REPO_ROOT, [D2], ("-k", D2_CHECKS))[D2]]
     use_bwrap = bwrap_path() is not None
@@ -106,7 +106,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     before = ATTACKED_CHECK_FILE.read_bytes()
     out = root / "out"
     command = [sys.executable, "-m", "mlcourse.grading", "class", str(klass), "--out", str(out), "-j", "2",
-               "--drills", f"{D2},{D3}", "--check-limit", "20", "--learner-limit", "240", "--memory-gib", "1.5",
+               "--drills", f"{D2},{D3}", "--check-limit", "12", "--learner-limit", "240", "--memory-gib", "1.5",
                "-k", D2_CHECKS]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
     with (out / "class.csv").open(newline="") as handle:

@@ -22,7 +22,7 @@ def test_capacity_is_found_within_25_percent_of_the_analytic_value(drill, fake_c
     url = request.getfixturevalue("unbatched_url" if batching == "none" else "batched_url")
     capacity = fake_cost.capacity(1 if batching == "none" else batch_size)
     found = drill.module("capacity").find_capacity(url, slo_p99_ms=SLO_P99_MS, start_rate=start_rate(capacity),
-                                                   probe_s=2.0, max_requests=2000, precision=0.25)
+                                                   probe_s=1.5, max_requests=2000, precision=0.25)
     assert found.requests <= 2000, f"the search spent {found.requests} requests, over its budget of 2000"
     assert found.rate is not None and 0.75 * capacity <= found.rate <= 1.25 * capacity, (
         f"capacity found {found.rate} req/s with batching {batching}; the {fake_cost} sustains {capacity:.1f} "
