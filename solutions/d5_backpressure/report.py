@@ -48,7 +48,7 @@ def markdown(data: dict) -> str:
         capacity = policy["capacity"]["rate"]
         over = run_at(policy["runs"], round(2 * capacity, 1)) if capacity else None
         lines.append(f"| {name} | {at.get('p50_ms', float('nan')):.1f} | {at.get('p95_ms', float('nan')):.1f} | "
-                     f"{at.get('p99_ms', float('nan')):.1f} | {capacity or 'none'} | "
+                     f"{at.get('p99_ms', float('nan')):.1f} | {f'{capacity:.1f}' if capacity else 'none'} | "
                      f"{'n/a' if over is None else format(over['share_429'], '.1%')} |")
     lines += ["", *(f"- {line}" for line in data["verdicts"]), "",
               "Runs whose `max_send_lag_ms` is large were paced by the generator, not the server (report.json)."]
