@@ -149,9 +149,10 @@ def plot(data: dict[str, object]):
     figure, (axis,) = new_figure(width=6.5, height=3.5)
     names = ["generator ceiling", "offline model", "server capacity"]
     values = [data["generator_ceiling"] or 0, data["offline_texts_per_s"], data["server"]["capacity"]]
-    axis.barh(names, values, color=["#999999", "#4477aa", "#ee7733"])
-    axis.set_xscale("log")
-    axis.set_xlabel("requests (texts) per second, log scale")
+    bars = axis.barh(names, values, color=["#999999", "#4477aa", "#ee7733"])
+    axis.bar_label(bars, fmt="%.0f", padding=3)
+    axis.set_xlim(0, max(values) * 1.15)
+    axis.set_xlabel("requests (texts) per second")
     axis.set_title(f"capacity is {data['efficiency']:.0%} of the model's offline throughput")
     return figure
 
