@@ -33,7 +33,7 @@ from mlcourse.impl import reference_impl
 from mlcourse.loadtest.ceiling import generator_ceiling
 from mlcourse.loadtest.closed_loop import run_closed_loop
 from mlcourse.loadtest.generator import SAMPLE_TEXTS, distinct_text, loopback_client, open_connections, sentiment_sender
-from mlcourse.loadtest.measure import batch_sizes
+from mlcourse.loadtest.measure import batch_sizes, batches_between, mean_batch
 from mlcourse.loadtest.server import OUT_DIR, served
 from mlcourse.reports import new_figure, write_report
 
@@ -116,12 +116,11 @@ def run(impl: str, batching: str, threads: int, duration_s: float, out_dir: Path
         after = batch_sizes(base_url)
         if profiler is not None:
             profiler.wait(timeout=duration_s + 30)
-    calls = {size: after[size] - before.get(size, 0) for size in after if after[size] > before.get(size, 0)}
-    mean_batch = sum(s * n for s, n in calls.items()) / max(1, sum(calls.values()))
     data = {"config": {"impl": impl, "batching": batching, "threads": threads, "batch_size": BATCH_SIZE,
                        "concurrency": concurrency, "duration_s": duration_s},
             "generator_ceiling": ceiling, "ceiling_runs": [run.row() for run in ceiling_runs],
-            "offline_texts_per_s": round(offline, 1), "server": server, "mean_batch": round(mean_batch, 2),
+            "offline_texts_per_s": round(offline, 1), "server": server,
+            "mean_batch": round(mean_batch(batches_between(before, after)), 2),
             "efficiency": round(server["capacity"] / offline, 3),
             "generator_not_the_limit": bool(ceiling and ceiling >= 2 * server["capacity"])}
     if profile:

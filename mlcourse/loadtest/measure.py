@@ -24,6 +24,16 @@ def batch_sizes(base_url: str) -> dict[int, int]:
         return {}
 
 
+def batches_between(before: dict[int, int], after: dict[int, int]) -> dict[int, int]:
+    """The model calls per batch size made between two /metrics histograms."""
+    return {size: after[size] - before.get(size, 0) for size in sorted(after) if after[size] > before.get(size, 0)}
+
+
+def mean_batch(batches: dict[int, int]) -> float:
+    calls = sum(batches.values())
+    return sum(size * n for size, n in batches.items()) / calls if calls else float("nan")
+
+
 @dataclass
 class Run:
     """One measured rate: the load result and the batch sizes the server used meanwhile."""
@@ -33,8 +43,7 @@ class Run:
 
     @property
     def mean_batch(self) -> float:
-        calls = sum(self.batches.values())
-        return sum(size * n for size, n in self.batches.items()) / calls if calls else float("nan")
+        return mean_batch(self.batches)
 
     def sustained(self, p99_ms: float = P99_TARGET_MS) -> bool:
         return self.result.percentiles_ms()["p99"] < p99_ms and self.result.share(200) >= MIN_OK_SHARE
@@ -51,9 +60,7 @@ def measure(base_url: str, rate: float, duration_s: float, *, warmup_s: float = 
         time.sleep(0.5)
     before = batch_sizes(base_url)
     result = asyncio.run(load_http(base_url, rate=rate, duration_s=duration_s))
-    after = batch_sizes(base_url)
-    delta = {size: after[size] - before.get(size, 0) for size in sorted(after) if after[size] > before.get(size, 0)}
-    return Run(result, delta)
+    return Run(result, batches_between(before, batch_sizes(base_url)))
 
 
 def sweep(base_url: str, rates: list[float], duration_s: float, p99_ms: float = P99_TARGET_MS,
