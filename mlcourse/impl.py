@@ -8,6 +8,7 @@ any other value is a folder laid out like ``drills/`` (a learner's submission).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import sys
@@ -91,6 +92,17 @@ def reference_impl() -> str:
     notebooks that call the model service run the learner's own drills, once they pass their checks.
     """
     return "solutions" if (REPO_ROOT / "solutions").is_dir() else "drills"
+
+
+def implementation_of(package: str) -> str:
+    """The ``--impl`` value a drill package belongs to: ``drills.d5_x`` -> ``drills``; a submission's ``d5_x`` -> its folder."""
+    prefix, _, _ = package.rpartition(".")
+    if prefix:
+        return prefix
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ImplementationError(f"no importable drill package {package!r}")
+    return str(Path(spec.origin).parent.parent)
 
 
 def load_drill(impl: str, name: str) -> Drill:

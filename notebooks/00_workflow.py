@@ -234,10 +234,12 @@ print([line for line in Path("00_workflow.py").read_text().splitlines() if line.
 # %%
 import httpx
 
-from mlcourse.loadtest.server import served
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import served
+from mlcourse.impl import reference_impl
 
-with served(fake=True) as api:
-    with httpx.Client(base_url=api, timeout=5) as client:
+with served(reference_impl(), fake=FakeCost()) as api:
+    with httpx.Client(base_url=api.url, timeout=5) as client:
         for text in ["I love this course", "the lecture was awful", "x" * 3000]:
             reply = client.post("/api/sentiment", json={"text": text})
             body = reply.json()

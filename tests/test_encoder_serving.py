@@ -82,7 +82,8 @@ def test_predict_batch_contract(loaded):
 
 
 def test_the_d1_server_can_load_the_jax_backend(tiny_bert):
-    from mlcourse.api.serve import model_loader, parse_args
+    from mlcourse.api.models import model_loader
+    from mlcourse.api.serve import parse_args
     from mlcourse.encoder.serving import CompiledServing
 
     assert parse_args(["--backend", "jax"]).backend == "jax"

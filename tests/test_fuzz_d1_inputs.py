@@ -7,15 +7,16 @@ import httpx
 import pytest
 
 from mlcourse.chaos.bodies import fuzz_bodies, poster
-from mlcourse.loadtest.server import served
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import served
 
 pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
 
 
 @pytest.fixture(scope="module")
 def client():
-    with served("solutions", fake=True, ready_timeout_s=60) as base_url, \
-            httpx.Client(base_url=base_url, timeout=10) as http:
+    with served("solutions", fake=FakeCost(), ready_timeout_s=60) as server, \
+            httpx.Client(base_url=server.url, timeout=10) as http:
         yield http
 
 

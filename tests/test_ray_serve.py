@@ -18,19 +18,20 @@ pytest.importorskip("ray.serve")
 
 from mlcourse.api.contract import MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
 from mlcourse.api.fake_model import fake_prediction  # noqa: E402
+from mlcourse.api.models import FakeCost  # noqa: E402
 from mlcourse.distributed import cluster  # noqa: E402
 from mlcourse.distributed.app import run, sentiment_app  # noqa: E402
 from mlcourse.distributed.batch_job import read_results, score_csv  # noqa: E402
 from mlcourse.distributed.model import MAX_BATCH_SIZE, ModelSpec  # noqa: E402
-from mlcourse.loadtest.server import free_port  # noqa: E402
+from mlcourse.api.process import free_port  # noqa: E402
 
 
 pytestmark = [pytest.mark.needs_solutions, pytest.mark.timeout(240)]  # the reference's input parsing; a Ray start
 
 API = "/api/sentiment"
 JSON = {"content-type": "application/json"}
-FAKE = ModelSpec(fake_cost=(0.005, 0.001))
-SLOW = ModelSpec(fake_cost=(0.3, 0.0))  # a model slow enough to overflow a queue of 2 with a handful of requests
+FAKE = ModelSpec(fake=FakeCost())
+SLOW = ModelSpec(fake=FakeCost(0.3, 0.0))  # a model slow enough to overflow a queue of 2 with a handful of requests
 
 BAD_INPUTS = [  # (request keyword arguments, expected status, expected error code)
     ({"content": b'{"text": "unterminated', "headers": JSON}, 400, "invalid_json"),
@@ -50,8 +51,8 @@ def urls():
     cluster.start(num_cpus=2)
     try:
         port = free_port()
-        main = run(sentiment_app(FAKE, model_cpus=0.25), port)
-        tight = run(sentiment_app(SLOW, model_cpus=0.25, max_ongoing=1, queue_limit=2), port,
+        main = run(sentiment_app(FAKE, impl="solutions", model_cpus=0.25), port)
+        tight = run(sentiment_app(SLOW, impl="solutions", model_cpus=0.25, max_ongoing=1, queue_limit=2), port,
                     name="tight", route_prefix="/tight")
         yield {"main": main, "tight": tight}
     finally:

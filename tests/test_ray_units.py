@@ -9,6 +9,7 @@ pytest.importorskip("ray.serve")
 from ray.serve.exceptions import BackPressureError  # noqa: E402
 
 from mlcourse.api.fake_model import fake_prediction  # noqa: E402
+from mlcourse.api.models import FakeCost  # noqa: E402
 from mlcourse.distributed.ingress import overloaded  # noqa: E402
 from mlcourse.distributed.model import MODEL_ERROR, ModelSpec, predict_each_alone  # noqa: E402
 
@@ -34,4 +35,4 @@ def test_rays_backpressure_becomes_the_courses_429():
 
 
 def test_the_fake_spec_loads_the_fake_model():
-    assert ModelSpec(fake_cost=(0.0, 0.0)).load()(["I love it"]) == [fake_prediction("I love it")]
+    assert ModelSpec(fake=FakeCost(0.0, 0.0)).load()(["I love it"]) == [fake_prediction("I love it")]

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mlcourse.tabular.cli import main
+from mlcourse.drill_commands.d3_tabular_mlp import main
 from mlcourse.tabular.contract import (
     PREPARED_FILES,
     MissingTargetError,
@@ -72,8 +72,8 @@ def test_summary_reports_split_nulls_and_metrics() -> None:
 
 
 def test_cli_prints_json_last_and_saves_the_curve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(lambda path, target, **_: fake_prepared(), fake_train, ["any.csv", "--target", "kind", "--out",
-                                                                        str(tmp_path)])
+    status = main("d3", ["any.csv", "--target", "kind", "--out", str(tmp_path)],
+                  prepare=lambda path, target, **_: fake_prepared(), train=fake_train)
     assert status == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["val_accuracy"] == 0.5
     assert (tmp_path / "training_curve.png").stat().st_size > 0
@@ -83,8 +83,8 @@ def test_cli_turns_bad_input_into_a_message_and_exit_status_2(capsys: pytest.Cap
     def refuse(path: Path, target: str, **_: object) -> Prepared:
         raise MissingTargetError(f"no target column {target!r}")
 
-    assert main(refuse, fake_train, ["any.csv", "--target", "nope"], prog="d3") == 2
-    assert capsys.readouterr().err.strip() == "d3: error: no target column 'nope'"
+    assert main("d3", ["any.csv", "--target", "nope"], prepare=refuse, train=fake_train) == 2
+    assert capsys.readouterr().err.strip() == "python -m d3: error: no target column 'nope'"
 
 
 def test_classification_csv_is_reproducible_with_nulls(tmp_path: Path) -> None:

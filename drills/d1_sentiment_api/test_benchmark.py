@@ -7,7 +7,7 @@ import os
 import pytest
 
 from mlcourse.loadtest.measure import measure
-from mlcourse.loadtest.server import ServerError, served
+from mlcourse.api.process import ServerError, served
 
 RATE, DURATION_S, P99_MS = 100, 12, 250.0
 
@@ -21,8 +21,8 @@ def test_p99_under_250_ms_at_100_requests_per_second(drill, report_metric, tmp_p
     cache cannot pass it: the latency measured is the batching's.
     """
     try:
-        with served(drill.impl.label, log_path=tmp_path / "server.log") as base_url:
-            run = measure(base_url, RATE, DURATION_S)
+        with served(drill.impl.label, log_path=tmp_path / "server.log") as server:
+            run = measure(server.url, RATE, DURATION_S)
     except ServerError as error:
         command = f"python -m mlcourse.api.serve --impl {drill.impl.label}"
         pytest.fail(f"the API did not start under uvicorn ({command}): {error}")

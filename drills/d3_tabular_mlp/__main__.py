@@ -1,8 +1,8 @@
 """`python -m drills.d3_tabular_mlp CSV --target COLUMN`: prep, train, print the JSON line."""
 
-from mlcourse.tabular.cli import main
+from mlcourse.drill_commands.d3_tabular_mlp import main
 
 from .prep import prepare
 from .train import train
 
-raise SystemExit(main(prepare, train, prog=f"python -m {__package__}"))
+raise SystemExit(main(__package__, prepare=prepare, train=train))

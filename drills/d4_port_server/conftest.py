@@ -1,9 +1,8 @@
 """Fixtures for the d4 checks (no checks here): the model, PortServers on real or stand-in workers,
 process probes, and a bounded way to run an asyncio scenario.
 
-Misbehaving workers are stand-ins: a small script (STAND_IN below) written to a temporary folder
-and given to PortServer as its ``command``. It records each start, misbehaves on its first start,
-then runs the real worker.
+Misbehaving workers are stand-ins: ``python -m mlcourse.port.stand_in_worker``, given to PortServer
+as its ``command``. It records each start, misbehaves on its first start, then runs the real worker.
 """
 
 from __future__ import annotations
@@ -20,52 +19,6 @@ import pytest
 
 from mlcourse.port import errors as port_errors
 from mlcourse.port.penguin_model import build, load_model
-
-STAND_IN = r'''
-"""Stand-in worker written by the d4 checks: misbehaves on its first start, then runs the real worker."""
-import os, runpy, struct, sys, time
-
-import msgpack
-
-mode, starts_file, package, model_path = sys.argv[1:5]
-with open(starts_file, "a") as starts:
-    starts.write(f"{os.getpid()}\n")
-with open(starts_file) as starts:
-    first_start = len(starts.readlines()) == 1
-stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-
-
-def read_request():
-    (length,) = struct.unpack(">I", stdin.read(4))
-    return msgpack.unpackb(stdin.read(length)[1:])
-
-
-def write(data):
-    stdout.write(data)
-    stdout.flush()
-
-
-if mode == "die":
-    sys.exit(3)
-if first_start and mode == "hang":
-    time.sleep(60)
-if first_start and mode.startswith(("garbage:", "cut:")):
-    read_request()
-    write(bytes.fromhex(mode.split(":")[1]))
-    if mode.startswith("cut:"):
-        sys.exit(0)
-    time.sleep(60)
-if first_start and mode.startswith("reverse:"):  # read N requests, then answer them last first
-    from mlcourse.port.penguin_model import load_model
-
-    model = load_model(model_path)
-    requests = [read_request() for _ in range(int(mode.split(":")[1]))]
-    for request in reversed(requests):
-        body = b"\x01" + msgpack.packb({"ref": request["ref"], "prediction": model.predict(request["features"])})
-        write(struct.pack(">I", len(body)) + body)
-sys.argv = [f"{package}.worker", model_path]
-runpy.run_module(f"{package}.worker", run_name="__main__", alter_sys=True)
-'''
 
 
 def process_is_running(pid: int | None) -> bool:
@@ -125,13 +78,12 @@ def server_for(drill, model_path: Path, tmp_path: Path) -> Callable[..., Any]:
     Use it as ``async with server_for(...) as server:``: started, and stopped whatever the check does.
     """
     supervisor = drill.module("supervisor")
-    script = tmp_path / "stand_in_worker.py"
-    script.write_text(STAND_IN)
 
     def make(mode: str | None = None, **options: Any) -> Any:
         if mode is not None:
             starts_file = str(tmp_path / "starts")
-            options["command"] = [sys.executable, str(script), mode, starts_file, drill.package, str(model_path)]
+            options["command"] = [sys.executable, "-m", "mlcourse.port.stand_in_worker", mode, starts_file,
+                                  drill.package, str(model_path)]
         return supervisor.PortServer(model_path, env=drill.env(), **options)
 
     return make

@@ -16,14 +16,10 @@ leaves the reader unable to find the next frame: those are fatal to the stream.
 from __future__ import annotations
 
 import asyncio
-import struct
 from typing import Any, BinaryIO
 
 from mlcourse.port.errors import ProtocolError  # noqa: F401  (raise it for every violation below)
-
-PROTOCOL_VERSION = 1
-MAX_FRAME_BYTES = 1 << 20  # 1 MiB: far above any request this model needs, far below a memory problem
-HEADER = struct.Struct(">I")
+from mlcourse.port.framing import HEADER, MAX_FRAME_BYTES, PROTOCOL_VERSION  # noqa: F401  (the format's numbers)
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:

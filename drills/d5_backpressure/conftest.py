@@ -11,48 +11,29 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import pytest
 
-from mlcourse.loadtest.server import ServerError, served
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import ServerError, served
 from mlcourse.loadtest.target import target_served
 
 BATCH = 4  # the batched server's max_batch_size
 WAIT_MS = 50.0
 
 
-@dataclass(frozen=True)
-class FakeCost:
-    """The fake model's cost: ``call_ms + per_text_ms * texts`` per model call."""
-
-    call_ms: float
-    per_text_ms: float
-
-    @property
-    def flag(self) -> str:
-        return f"{self.call_ms:.1f},{self.per_text_ms:.1f}"
-
-    def capacity(self, batch: int) -> float:
-        """Requests per second with full batches of ``batch``, back to back."""
-        return 1000 * batch / (self.call_ms + batch * self.per_text_ms)
-
-    def __str__(self) -> str:
-        return f"fake model at {self.call_ms:.1f} ms per call + {self.per_text_ms:.1f} ms per text"
-
-
 @pytest.fixture(scope="session")
 def fake_cost() -> FakeCost:
     """Drawn once per run, so no hard-coded answer can pass."""
     draw = random.Random()
-    return FakeCost(round(draw.uniform(30, 50), 1), round(draw.uniform(5, 10), 1))
+    return FakeCost(round(draw.uniform(30, 50), 1) / 1000, round(draw.uniform(5, 10), 1) / 1000)
 
 
 @contextmanager
 def d1_server(drill, cost: FakeCost, **knobs: object) -> Iterator[str]:
     try:
-        with served(drill.impl.label, fake_cost=cost.flag, **knobs) as base_url:
-            yield base_url
+        with served(drill.impl.label, fake=cost, **knobs) as server:
+            yield server.url
     except ServerError as error:
         pytest.fail(f"d5 stresses your d1 API (d1_sentiment_api of {drill.impl.label}) and it did not serve: "
                     f"finish d1 first. {error}")

@@ -1,6 +1,6 @@
 """The backpressure proof: serve the d1 API with each batching policy, find each capacity, sweep the same rates.
 
-Every server runs in its own process on loopback (``mlcourse.loadtest.server.served``), all at once,
+Every server runs in its own process on loopback (``mlcourse.api.process.served``), all at once,
 so every policy is measured in the same conditions. Bounded: each capacity search spends at most
 ``max_requests`` requests, each sweep run lasts ``run_s``, and no rate exceeds ``max_rate``.
 """
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from mlcourse.loadtest.server import served
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import served
 
 from .capacity import find_capacity
 from .measure import measure_rate
@@ -35,14 +36,14 @@ def queue_limit_of(base_url: str) -> int | None:
     return limits.get("queue_limit")
 
 
-def run_proof(out_dir: Path, *, impl: str = "solutions", model: str | None = None, fake_cost: str | None = None,
+def run_proof(out_dir: Path, *, impl: str, model: str | None = None, fake: FakeCost | None = None,
               policies: tuple[str, ...] = POLICIES, slo_p99_ms: float = 250.0, focus_rate: float = 100.0,
               start_rate: float = 10.0, probe_s: float = 2.0, run_s: float = 3.0, queue_limit: int | None = None,
               max_rate: float = 2000.0, max_requests: int = 20_000,
               precision: float = 0.1) -> dict[str, object]:
     """Find each policy's capacity, sweep the same rates on each, write report.md/.json/.png; return the data."""
     raise NotImplementedError(
-        "served(impl, fake_cost=..., batching=policy, ...) for each policy (ExitStack), warm up, "
+        "served(impl, fake=..., batching=policy, ...) for each policy (ExitStack), warm up, "
         "find_capacity, then measure_rate at the same sweep_rates on each; build the data dict, its "
         "verdicts, write_proof_report"
     )

@@ -43,7 +43,7 @@ def test_proof_writes_a_report_with_every_field(drill, fake_cost, tmp_path: Path
     """The proof serves d1 with batching off and on, sweeps the same rates, and writes report.md/.json/.png."""
     policies = ("none", "window")
     data = drill.module("proof").run_proof(
-        tmp_path, impl=drill.impl.label, fake_cost=fake_cost.flag, policies=policies, slo_p99_ms=500.0,
+        tmp_path, impl=drill.impl.label, fake=fake_cost, policies=policies, slo_p99_ms=500.0,
         focus_rate=round(1.5 * fake_cost.capacity(1), 1), start_rate=round(0.6 * fake_cost.capacity(1), 1),
         probe_s=1.0, run_s=1.0, queue_limit=30, max_rate=round(3 * fake_cost.capacity(1), 1), max_requests=1500,
         precision=1.0)

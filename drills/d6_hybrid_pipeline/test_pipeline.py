@@ -16,7 +16,8 @@ import polars as pl
 import pytest
 
 from mlcourse.api.fake_model import fake_prediction
-from mlcourse.loadtest.server import free_port
+from mlcourse.api.process import free_port
+from mlcourse.pipeline.cli_args import EXIT_MISCONFIGURED, EXIT_OK, EXIT_ROWS_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
 from mlcourse.pipeline.misbehaving import REFUSED_TEXT, MisbehavingServer, Policy
 
 ROWS, REFUSED_AT, CONCURRENCY = 240, 17, 6
@@ -52,7 +53,9 @@ def chaos_run(drill, tmp_path_factory):
 
 def finished(chaos_run) -> list[dict[str, str]]:
     result = chaos_run["result"]
-    assert result.returncode == 0, f"the command failed (exit {result.returncode}): {result.stderr[-1500:]}"
+    assert result.returncode == EXIT_ROWS_FAILED, (
+        f"exit {result.returncode}: with one row refused by the API the command must finish and exit "
+        f"{EXIT_ROWS_FAILED} (EXIT_ROWS_FAILED): {result.stderr[-1500:]}")
     assert chaos_run["out"].exists(), "no output file written at --out"
     return output_rows(chaos_run["out"])
 
@@ -165,7 +168,7 @@ def test_resume_after_a_kill_completes_without_duplicates(sentiment_csv, pipelin
         server.reset()
         result = run_pipeline(source, server.url, out, "--concurrency", "2")
         resent = {a.text for a in server.arrivals}
-    assert result.returncode == 0, f"the resumed run failed: {result.stderr[-1500:]}"
+    assert result.returncode == EXIT_OK, f"the resumed run failed (exit {result.returncode}): {result.stderr[-1500:]}"
     counts = Counter(row["id"] for row in output_rows(out))
     assert set(counts) == {f"row-{i}" for i in range(400)} and max(counts.values()) == 1, (
         f"after resuming, {400 - len(counts)} ids are missing and {sum(n > 1 for n in counts.values())} duplicated"
@@ -186,13 +189,33 @@ def test_clear_errors_for_bad_arguments(sentiment_csv, run_pipeline, misbehaving
     source = sentiment_csv(5, text_column="review")
     with misbehaving() as server:
         result = run_pipeline(source, server.url, tmp_path / "a.csv")
-        assert result.returncode != 0 and "text" in result.stderr and "Traceback" not in result.stderr, (
-            f"a CSV without the text column must exit non-zero with a message naming it: {result.stderr[-800:]}"
+        assert result.returncode == EXIT_USAGE and "text" in result.stderr and "Traceback" not in result.stderr, (
+            f"a CSV without the text column must exit {EXIT_USAGE} (EXIT_USAGE) with a message naming it, got "
+            f"exit {result.returncode}: {result.stderr[-800:]}"
         )
         result = run_pipeline(source, server.url, tmp_path / "b.csv", "--text-column", "review")
-    assert result.returncode == 0, f"--text-column review must be honoured: {result.stderr[-800:]}"
+    assert result.returncode == EXIT_OK, f"--text-column review must be honoured: {result.stderr[-800:]}"
     nobody = f"http://127.0.0.1:{free_port()}"
     result = run_pipeline(source, nobody, tmp_path / "c.csv", "--text-column", "review", limit_s=45)
-    assert result.returncode != 0 and nobody in result.stderr and "Traceback" not in result.stderr, (
-        f"an unreachable server must exit non-zero with a message naming its URL: {result.stderr[-800:]}"
+    assert result.returncode == EXIT_UNREACHABLE and nobody in result.stderr and "Traceback" not in result.stderr, (
+        f"an unreachable server must exit {EXIT_UNREACHABLE} (EXIT_UNREACHABLE) with a message naming its URL, got "
+        f"exit {result.returncode}: {result.stderr[-800:]}"
     )
+
+
+@pytest.mark.points(1)
+def test_the_endpoint_url_is_a_configuration_error(sentiment_csv, run_pipeline, misbehaving, tmp_path):
+    """--url given as the endpoint (.../api/sentiment), not the base URL: exit 4 within 5 s, naming the URL"""
+    source, out = sentiment_csv(40), tmp_path / "out.csv"
+    with misbehaving() as server:
+        wrong = f"{server.url}/api/sentiment"
+        start = time.monotonic()
+        result = run_pipeline(source, wrong, out, limit_s=30)
+        took = time.monotonic() - start
+    assert result.returncode == EXIT_MISCONFIGURED and wrong in result.stderr and "Traceback" not in result.stderr, (
+        f"a --url that answers 404 must exit {EXIT_MISCONFIGURED} (EXIT_MISCONFIGURED) with a message naming the URL "
+        f"tried and the base URL expected, got exit {result.returncode}: {result.stderr[-800:]}"
+    )
+    assert took < 5, f"took {took:.1f} s: a wrong URL is known from its first answer, stop there"
+    scored = [row for row in output_rows(out) if row["label"] or row["error"]] if out.exists() else []
+    assert not scored, f"{len(scored)} rows written with a wrong URL: a configuration error is no row's outcome"

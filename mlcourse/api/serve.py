@@ -17,7 +17,6 @@ connections cannot stretch the exit beyond it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -25,43 +24,10 @@ from typing import Any
 
 import uvicorn
 
-from mlcourse.api.contract import BODY_TIMEOUT_S, PredictBatch
-from mlcourse.api.fake_model import FakeSentimentModel
+from mlcourse.api.contract import BODY_TIMEOUT_S, DRILL, PredictBatch
 from mlcourse.api.loopback import DrainFirstServer
-from mlcourse.impl import ImplementationError, load_drill
-
-DRILL = "d1_sentiment_api"
-FAKE_CALL_S, FAKE_PER_TEXT_S = 0.005, 0.001  # roughly the shape of MiniLM's cost on 2 cores
-
-
-def model_loader(
-    model: str | None, *, fake: bool = False, num_threads: int | None = None, int8: bool = True,
-    backend: str = "torch",
-) -> Callable[[], PredictBatch]:
-    """A blocking function that loads the model and returns its ``predict_batch``; the app runs it in the background."""
-    if fake:
-        return lambda: FakeSentimentModel(call_s=FAKE_CALL_S, per_text_s=FAKE_PER_TEXT_S).predict_batch
-    from mlcourse.sentiment.loading import resolve_source
-
-    resolve_source(model)  # fail now, with the build command, if the default model is not built
-
-    def load() -> PredictBatch:
-        if backend == "jax":  # the course's Flax NNX port, every bucket compiled at load (notebook 09)
-            from mlcourse.encoder.serving import load_jax_serving
-
-            return load_jax_serving(model, num_threads=num_threads).predict_batch
-        from mlcourse.sentiment import load_serving
-
-        return load_serving(model, num_threads=num_threads, int8=int8).predict_batch
-
-    return load
-
-
-def default_threads() -> int:
-    """Half the CPUs for the model: torch's threads spin while they wait for each other, and on a
-    machine whose other cores serve HTTP (and here the load generator) every batch then waits for
-    the slowest thread. On 2 cores one torch thread answered batches several times faster under load."""
-    return max(1, (os.cpu_count() or 2) // 2)
+from mlcourse.api.models import add_model_options, default_threads, model_loader
+from mlcourse.impl import ImplementationError, load_drill, reference_impl
 
 
 def build_app(impl: str, loader: Callable[[], PredictBatch], body_timeout_s: float = BODY_TIMEOUT_S,
@@ -72,23 +38,6 @@ def build_app(impl: str, loader: Callable[[], PredictBatch], body_timeout_s: flo
     if body_timeout_s != BODY_TIMEOUT_S:  # only then: an app written before the option existed still serves
         batching["body_timeout_s"] = body_timeout_s
     return create_app(load_model=loader, **batching)
-
-
-def fake_model_loader(call_s: float, per_text_s: float) -> Callable[[], PredictBatch]:
-    """The fake model at a chosen cost (``--fake-cost``): a server whose capacity is known in advance."""
-    model = FakeSentimentModel(call_s=call_s, per_text_s=per_text_s)
-    return lambda: model.predict_batch
-
-
-def fake_cost(value: str) -> tuple[float, float]:
-    """``CALL_MS,PER_TEXT_MS`` -> seconds: the fake model's cost, so a server's capacity is known in advance."""
-    try:
-        call_ms, per_text_ms = (float(part) for part in value.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected CALL_MS,PER_TEXT_MS such as 5,1, not {value!r}") from None
-    if call_ms < 0 or per_text_ms < 0:
-        raise argparse.ArgumentTypeError("the fake model's costs must be >= 0 ms")
-    return call_ms / 1000, per_text_ms / 1000
 
 
 def batching_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -105,11 +54,12 @@ def batching_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.api.serve", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default="solutions", help="drills (your code), solutions (reference) or a folder")
+    parser.add_argument("--impl", default=reference_impl(),
+                        help="drills (your code), solutions (reference) or a folder (default: solutions, "
+                             "or drills in the learners' bundle)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--model", default=None, help="hub id or local folder (default: the built offline model)")
-    parser.add_argument("--fake", action="store_true", help="serve the deterministic fake model (no PyTorch)")
+    add_model_options(parser)
     parser.add_argument("--threads", type=int, default=default_threads(),
                         help="torch threads (default: half the CPUs, leaving the rest to the event loop and clients)")
     parser.add_argument("--backend", choices=["torch", "jax"], default="torch",
@@ -120,8 +70,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds a client may take to send its body before a 408 (default: %(default)s)")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--no-access-log", action="store_true", help="do not log every request (load tests)")
-    parser.add_argument("--fake-cost", type=fake_cost, default=None, metavar="CALL_MS,PER_TEXT_MS",
-                        help="serve the fake model costing CALL_MS + PER_TEXT_MS per text for each batch")
     parser.add_argument("--batching", choices=["window", "adaptive", "none"], default="window",
                         help="window (the drill's size-or-timeout), adaptive (run when the model is free), none")
     parser.add_argument("--max-batch-size", type=int, default=None, help="texts per model call (1: no batching)")
@@ -133,11 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        if args.fake_cost is not None:
-            loader = fake_model_loader(*args.fake_cost)
-        else:
-            loader = model_loader(args.model, fake=args.fake, num_threads=args.threads,
-                                  int8=args.precision == "int8", backend=args.backend)
+        loader = model_loader(args.model, fake=args.fake, num_threads=args.threads,
+                              int8=args.precision == "int8", backend=args.backend)
         app = build_app(args.impl, loader, args.body_timeout, **batching_options(args))
     except NotImplementedError as error:
         print(f"--impl {args.impl}: create_app is not written yet: {error}", file=sys.stderr)

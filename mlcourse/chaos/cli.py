@@ -25,7 +25,8 @@ from mlcourse.chaos.bodies import BodyTally, fuzz_bodies, poster
 from mlcourse.chaos.frames import FrameTally, fuzz_frames
 from mlcourse.chaos.kills import KillTally, kill_workers
 from mlcourse.impl import load_drill, reference_impl
-from mlcourse.loadtest.server import served
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import served
 from mlcourse.paths import BUILD_DIR
 from mlcourse.port.penguin_model import DEFAULT_OUT, build, load_model
 from mlcourse.reports import new_figure, write_report
@@ -44,23 +45,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def server_rss_mb() -> float:
-    """Resident memory of the API's child process (the only ``mlcourse.api.serve`` among our children)."""
-    for child in psutil.Process().children(recursive=True):
-        if "mlcourse.api.serve" in " ".join(child.cmdline()):
-            return child.memory_info().rss / 2**20
-    return float("nan")
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MiB."""
+    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 def run_bodies(args: argparse.Namespace) -> tuple[BodyTally, dict[str, Any]]:
-    with served(args.impl, fake=args.fake, log_path=OUT_DIR / "server.log") as base_url, \
-            httpx.Client(base_url=base_url, timeout=30) as client:
-        rss_before = server_rss_mb()
+    with served(args.impl, fake=FakeCost() if args.fake else None, log_path=OUT_DIR / "server.log") as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
+        rss_before = rss_mb(server.pid)
         started = time.perf_counter()
         tally = fuzz_bodies(poster(client), examples=args.bodies, seed=args.seed)
         seconds = time.perf_counter() - started
         metrics = client.get("/metrics").json()
-        rss_after = server_rss_mb()
+        rss_after = rss_mb(server.pid)
     return tally, {"seconds": round(seconds, 1), "rss_before_mb": round(rss_before, 1),
                    "rss_after_mb": round(rss_after, 1), "metrics_responses": metrics.get("responses", {})}
 

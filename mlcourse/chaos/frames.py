@@ -10,7 +10,6 @@ that fits in one frame and, when the request had an integer ref, carries it.
 from __future__ import annotations
 
 import io
-import struct
 from collections import Counter
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -22,6 +21,9 @@ from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
 from mlcourse.port.errors import ProtocolError
+from mlcourse.port.framing import HEADER, PROTOCOL_VERSION
+
+VERSION = bytes([PROTOCOL_VERSION])
 
 scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | st.text(max_size=20)
            | st.binary(max_size=20))
@@ -36,21 +38,21 @@ features = st.one_of(
 requests = st.fixed_dictionaries({}, optional={"ref": st.integers(-(2**63), 2**63) | values, "features": features,
                                                "extra": values})
 payloads = st.one_of(
-    st.builds(lambda body: b"\x01" + msgpack.packb(body), requests),
+    st.builds(lambda body: VERSION + msgpack.packb(body), requests),
     st.builds(lambda version, body: bytes([version]) + msgpack.packb(body), st.integers(0, 255), requests),
-    st.builds(lambda body, tail: b"\x01" + msgpack.packb(body) + tail, requests, st.binary(min_size=1, max_size=8)),
+    st.builds(lambda body, tail: VERSION + msgpack.packb(body) + tail, requests, st.binary(min_size=1, max_size=8)),
     st.binary(max_size=64),
 )
 
 
 def wire(payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + payload
+    return HEADER.pack(len(payload)) + payload
 
 
 streams = st.one_of(
     payloads.map(wire),
     st.builds(lambda payload, cut: wire(payload)[:cut], payloads, st.integers(0, 64)),  # cut short
-    st.builds(lambda length, rest: struct.pack(">I", length) + rest, st.integers(0, 2**32 - 1), st.binary(max_size=64)),
+    st.builds(lambda length, rest: HEADER.pack(length) + rest, st.integers(0, 2**32 - 1), st.binary(max_size=64)),
     st.lists(payloads.map(wire), min_size=2, max_size=4).map(b"".join),
 )
 

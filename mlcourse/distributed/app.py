@@ -18,11 +18,10 @@ from typing import Any
 from ray import serve
 from ray.serve.config import BackpressureConfig
 
+from mlcourse.api.contract import QUEUE_LIMIT  # d1's: requests waiting for a model slot, beyond which 429
 from mlcourse.distributed.ingress import RETRY_AFTER_S, SentimentIngress
 from mlcourse.distributed.model import MAX_BATCH_SIZE, ModelSpec, SentimentModel
-from mlcourse.impl import reference_impl
 
-QUEUE_LIMIT = 200  # the d1 drill's queue limit: requests waiting for a model slot, beyond which 429
 MAX_ONGOING = 2 * MAX_BATCH_SIZE  # per replica: one batch in the model and the next one filling
 INGRESS_MAX_ONGOING = 1000  # the ingress only parses and awaits: Ray's default of 5 would be the bottleneck
 APP_NAME = "sentiment"
@@ -34,11 +33,12 @@ def autoscaling(max_replicas: int = 2) -> dict[str, Any]:
             "upscale_delay_s": 3, "downscale_delay_s": 30}
 
 
-def sentiment_app(spec: ModelSpec = ModelSpec(), *, impl: str | None = None, replicas: int = 1,
+def sentiment_app(spec: ModelSpec, *, impl: str, replicas: int = 1,
                   max_replicas: int | None = None, queue_limit: int = QUEUE_LIMIT,
                   max_ongoing: int = MAX_ONGOING, model_cpus: float = 1.0) -> serve.Application:
-    """The bound application; ``max_replicas`` switches from a fixed ``replicas`` to autoscaling up to it."""
-    impl = impl or reference_impl()  # whose d1 input parsing the ingress uses
+    """The bound application; ``max_replicas`` switches from a fixed ``replicas`` to autoscaling up to it.
+
+    ``impl`` is whose d1 input parsing the ingress uses (drills, solutions or a folder)."""
     scale = {"autoscaling_config": autoscaling(max_replicas)} if max_replicas else {"num_replicas": replicas}
     model = SentimentModel.options(max_ongoing_requests=max_ongoing, max_queued_requests=queue_limit,
                                    ray_actor_options={"num_cpus": model_cpus}, **scale)

@@ -9,13 +9,13 @@ instead, and shutting down only disconnects: the cluster belongs to whoever star
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from contextlib import suppress
 
 import psutil
 
-RAY_ENV = Path(__file__).parent / "ray_env"  # what Ray's own processes import first (see its rfc3987_syntax)
+from mlcourse.paths import REPO_ROOT
+
+RAY_ENV = REPO_ROOT / "config" / "ray_env"  # what Ray's own processes import first (see its rfc3987_syntax)
 
 STOP_TIMEOUT_S = 20.0  # Ray's processes get this long to exit after shutdown before they count as left behind
 OBJECT_STORE_BYTES = 256 * 1024**2  # batches of short texts: a small store suffices, and leaves memory to the models
@@ -95,15 +95,3 @@ def name_of(process: psutil.Process) -> str:
         return process.name()
     except psutil.Error:
         return "?"
-
-
-@contextmanager
-def local_cluster(num_cpus: int = 2, object_store_bytes: int = OBJECT_STORE_BYTES) -> Iterator[None]:
-    """``start`` on entry, ``stop`` on exit; raises if Ray left processes behind."""
-    start(num_cpus, object_store_bytes)
-    try:
-        yield
-    finally:
-        left = stop()
-        if left:
-            raise RuntimeError(f"Ray left processes behind after shutdown: {left}")

@@ -12,15 +12,15 @@ itself, ``BackpressureConfig(status_code=429)``, but with a plain-text body, not
 import asyncio
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from ray import serve
 from ray.serve.exceptions import BackPressureError, DeploymentUnavailableError
 from ray.serve.handle import DeploymentHandle
 from starlette.exceptions import HTTPException
 
-from mlcourse.api.contract import ApiError, Prediction
-from mlcourse.api.serve import DRILL
+from mlcourse.api.contract import DRILL, ApiError, Prediction
+from mlcourse.api.openapi import SentimentAPI, error_response
 from mlcourse.distributed.model import MODEL_ERROR
 from mlcourse.impl import load_drill
 
@@ -28,7 +28,7 @@ PREDICT_TIMEOUT_S = 10.0  # a request the model has not answered by then gets 50
 HEALTH_TIMEOUT_S = 2.0
 RETRY_AFTER_S = "1"
 
-app = FastAPI(title="d1 sentiment API on Ray Serve")
+app = SentimentAPI(title="d1 sentiment API on Ray Serve")  # /docs shows d1's contract, with the changes below
 
 
 @app.exception_handler(ApiError)
@@ -60,11 +60,11 @@ def answer(prediction: Prediction) -> Prediction:
 class SentimentIngress:
     """Validates, forwards to the model deployment, and maps the model side's failures to the contract."""
 
-    def __init__(self, model: DeploymentHandle, impl: str = "solutions") -> None:
+    def __init__(self, model: DeploymentHandle, impl: str) -> None:
         self.model = model
         self.read_text = load_drill(impl, DRILL).module("inputs").read_text
 
-    @app.post("/api/sentiment")
+    @app.post("/api/sentiment", responses={504: error_response(f"no answer within {PREDICT_TIMEOUT_S:g} s")})
     async def sentiment(self, request: Request) -> Prediction:
         text = await self.read_text(request)
         response = self.model.predict.remote(text)
@@ -79,7 +79,7 @@ class SentimentIngress:
             response.cancel()
             raise ApiError(504, "model_timeout", f"no answer within {PREDICT_TIMEOUT_S:g} s") from None
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={503: error_response("no model replica answered", retry_after=True)})
     async def healthz(self) -> dict[str, str]:
         """200 once a model replica answers; Serve routes nothing to a replica still loading its model."""
         try:
@@ -90,7 +90,7 @@ class SentimentIngress:
                            {"Retry-After": RETRY_AFTER_S}) from None
         return {"status": "ready"}
 
-    @app.get("/metrics")
+    @app.get("/metrics", responses={200: {"description": "a replica's pid and batch-size histogram"}})
     async def metrics(self) -> dict[str, Any]:
         """The batch sizes of one model replica (all of them when there is one), as ``make serve``'s /metrics."""
         async with asyncio.timeout(HEALTH_TIMEOUT_S):

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from ray import serve
 
-from mlcourse.api.contract import PredictBatch, Prediction
+from mlcourse.api.contract import MAX_BATCH_SIZE, MAX_WAIT_MS, PredictBatch, Prediction
+from mlcourse.api.models import FakeCost, model_loader
 
-MAX_BATCH_SIZE = 16
-BATCH_WAIT_S = 0.050
+BATCH_WAIT_S = MAX_WAIT_MS / 1000  # d1's window, in the seconds @serve.batch takes
 MODEL_ERROR = "model_error"  # the key of an answer that is a failure, not a prediction
 
 
@@ -29,16 +29,12 @@ class ModelSpec:
     """Which model a replica or actor loads: the built default, a folder, or the fake at a chosen cost."""
 
     model: str | None = None  # None: the offline default (python -m mlcourse.sentiment.build)
-    fake_cost: tuple[float, float] | None = None  # (call_s, per_text_s): FakeSentimentModel instead
+    fake: FakeCost | None = None  # the fake model at this cost instead
     threads: int = 1  # torch threads per replica: replicas, not threads, use the other cores
 
     def load(self) -> PredictBatch:
-        """Load it (blocking): the loaders are ``make serve``'s, so both servers serve the same model."""
-        from mlcourse.api.serve import fake_model_loader, model_loader
-
-        if self.fake_cost is not None:
-            return fake_model_loader(*self.fake_cost)()
-        return model_loader(self.model, num_threads=self.threads)()
+        """Load it (blocking): the loader is ``make serve``'s, so both servers serve the same model."""
+        return model_loader(self.model, fake=self.fake, num_threads=self.threads)()
 
 
 def predict_each_alone(predict_batch: PredictBatch, texts: list[str]) -> list[Prediction]:

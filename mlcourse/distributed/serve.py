@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-from mlcourse.api.serve import fake_cost
+from mlcourse.api.models import add_model_options
 from mlcourse.distributed import cluster
 from mlcourse.distributed.app import QUEUE_LIMIT, run, sentiment_app
 from mlcourse.distributed.model import ModelSpec
@@ -28,9 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--impl", default=reference_impl(), help="whose d1 input parsing: drills, solutions or a folder")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--model", default=None, help="local model folder (default: the built offline model)")
-    parser.add_argument("--fake-cost", type=fake_cost, default=None, metavar="CALL_MS,PER_TEXT_MS",
-                        help="serve the fake model at this cost instead of the real one")
+    add_model_options(parser)
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local cluster (ignored with RAY_ADDRESS)")
     scale = parser.add_mutually_exclusive_group()
     scale.add_argument("--replicas", type=int, default=1, help="a fixed number of model replicas")
@@ -41,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    spec = ModelSpec(model=args.model, fake_cost=args.fake_cost)
+    spec = ModelSpec(model=args.model, fake=args.fake)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     started = time.perf_counter()

@@ -41,14 +41,14 @@ def latency_runs(model: str | None, threads: list[int], repeats: int) -> list[di
 def load_runs(impl: str, models: dict[str, str | None], rate: float, duration_s: float, out_dir: Path) -> list[dict]:
     """d1's reference API per (model, backend): p50/p95/p99 of the 200s at ``rate``."""
     from mlcourse.loadtest.measure import measure
-    from mlcourse.loadtest.server import served
+    from mlcourse.api.process import served
 
     rows = []
     for label, model in models.items():
         for backend in ("torch", "jax"):
             log = out_dir / f"server-{label}-{backend}.log"
-            with served(impl, model=model, backend=backend, log_path=log) as base_url:
-                run = measure(base_url, rate, duration_s)
+            with served(impl, model=model, backend=backend, log_path=log) as server:
+                run = measure(server.url, rate, duration_s)
             summary = run.result.summary()
             rows.append({"model": label, "backend": backend, "rate": rate, "sent": summary["sent"],
                          "statuses": summary["statuses"], "mean_batch": round(run.mean_batch, 2),

@@ -16,11 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from mlcourse.api.models import add_model_options
+from mlcourse.api.process import ServerError, served
 from mlcourse.impl import reference_impl
 from mlcourse.loadtest.measure import P99_TARGET_MS, Run, measure, sweep
 from mlcourse.loadtest.render import HEADER, format_row, write
-from mlcourse.loadtest.server import OUT_DIR, ServerError, served
-from mlcourse.paths import REPO_ROOT
+from mlcourse.paths import BUILD_DIR, REPO_ROOT
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,9 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rates", default=None, help="comma-separated rates: find the sustainable one")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per rate")
     parser.add_argument("--p99-ms", type=float, default=P99_TARGET_MS)
-    parser.add_argument("--model", default=None, help="hub id or local folder (default: the built offline model)")
-    parser.add_argument("--fake", action="store_true", help="serve the deterministic fake model")
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    add_model_options(parser)
+    parser.add_argument("--out", type=Path, default=BUILD_DIR / "loadtest")
     return parser.parse_args(argv)
 
 
@@ -43,11 +43,12 @@ def print_run(run: Run, note: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
-    model = "fake" if args.fake else args.model or "default (data/models/sentiment-minilm)"
+    model = str(args.fake) if args.fake else args.model or "default (data/models/sentiment-minilm)"
     config = {"impl": args.impl, "model": model,
               "rates": rates, "duration_s": args.duration}
     try:
-        with served(args.impl, model=args.model, fake=args.fake, log_path=args.out / "server.log") as base_url:
+        with served(args.impl, model=args.model, fake=args.fake, log_path=args.out / "server.log") as server:
+            base_url = server.url
             print(f"serving {args.impl} at {base_url}; open-loop load, {args.duration:.0f} s per rate", flush=True)
             print(HEADER, flush=True)
             if len(rates) == 1:

@@ -26,19 +26,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psutil
-
-from mlcourse.api.serve import default_threads
+from mlcourse.api.contract import MAX_BATCH_SIZE
+from mlcourse.api.models import default_threads
+from mlcourse.api.process import served
 from mlcourse.impl import reference_impl
 from mlcourse.loadtest.ceiling import generator_ceiling
 from mlcourse.loadtest.closed_loop import run_closed_loop
 from mlcourse.loadtest.generator import SAMPLE_TEXTS, distinct_text, loopback_client, open_connections, sentiment_sender
 from mlcourse.loadtest.measure import batch_sizes, batches_between, mean_batch
-from mlcourse.loadtest.server import OUT_DIR, served
+from mlcourse.paths import BUILD_DIR
 from mlcourse.reports import new_figure, write_report
 
 CEILING_RATES = [200.0, 400.0, 800.0, 1600.0, 3200.0]
-BATCH_SIZE = 16  # d1's default max_batch_size
+BATCH_SIZE = MAX_BATCH_SIZE  # the server's batch size: d1's default max_batch_size
 GOAL = 0.8  # capacity at least 80 % of offline throughput
 
 
@@ -66,16 +66,6 @@ async def saturate(base_url: str, concurrency: int, duration_s: float) -> dict[s
                                        concurrency=concurrency)
     return {"capacity": round(result.status.count(200) / result.wall_s, 1), "statuses": result.status_counts(),
             "sent": result.sent, "wall_s": round(result.wall_s, 2)}
-
-
-def server_pid(base_url: str) -> int:
-    """The pid of the process listening on ``base_url``'s port (the server ``served`` started)."""
-    port = int(base_url.rsplit(":", 1)[1])
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = proc.info["cmdline"] or []
-        if "mlcourse.api.serve" in cmdline and str(port) in cmdline:
-            return proc.pid
-    raise RuntimeError(f"no server process found for {base_url}")
 
 
 def start_profile(pid: int, seconds: float, out_path: Path) -> subprocess.Popen:
@@ -108,12 +98,12 @@ def run(impl: str, batching: str, threads: int, duration_s: float, out_dir: Path
     print(f"    {offline:.1f} texts/s\n3/3 the server saturated ({batching} batching)", flush=True)
     concurrency = 4 * BATCH_SIZE
     with served(impl, model=model, batching=batching, threads=threads, queue_limit=10 * concurrency,
-                log_path=out_dir / "server.log") as base_url:
-        asyncio.run(saturate(base_url, concurrency, 2.0))  # warm-up, discarded
-        before = batch_sizes(base_url)
-        profiler = start_profile(server_pid(base_url), duration_s, out_dir / "profile.txt") if profile else None
-        server = asyncio.run(saturate(base_url, concurrency, duration_s))
-        after = batch_sizes(base_url)
+                log_path=out_dir / "server.log") as served_api:
+        asyncio.run(saturate(served_api.url, concurrency, 2.0))  # warm-up, discarded
+        before = batch_sizes(served_api.url)
+        profiler = start_profile(served_api.pid, duration_s, out_dir / "profile.txt") if profile else None
+        server = asyncio.run(saturate(served_api.url, concurrency, duration_s))
+        after = batch_sizes(served_api.url)
         if profiler is not None:
             profiler.wait(timeout=duration_s + 30)
     data = {"config": {"impl": impl, "batching": batching, "threads": threads, "batch_size": BATCH_SIZE,
@@ -164,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=6.0, help="seconds of offline and of saturated load")
     parser.add_argument("--model", default=None, help="a model folder (default: the built offline model)")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy meanwhile")
-    parser.add_argument("--out", type=Path, default=OUT_DIR / "efficiency")
+    parser.add_argument("--out", type=Path, default=BUILD_DIR / "loadtest" / "efficiency")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     data = run(args.impl, args.batching, args.threads, args.duration, args.out, args.profile, args.model)

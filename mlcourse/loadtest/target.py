@@ -29,7 +29,8 @@ from typing import Any
 
 import uvicorn
 
-from mlcourse.loadtest.server import OUT_DIR, free_port, start_child
+from mlcourse.api.process import free_port, start_child
+from mlcourse.paths import BUILD_DIR
 
 
 @dataclass
@@ -145,8 +146,8 @@ def target_served(log_path: Path | None = None, **options: float | int | None) -
     command = [sys.executable, "-m", "mlcourse.loadtest.target", "--port", str(port)]
     command += [part for name, value in options.items() if value is not None
                 for part in (f"--{name.replace('_', '-')}", str(value))]
-    with start_child(command, port, log_path or OUT_DIR / "target.log", ready_timeout_s=30) as base_url:
-        yield base_url
+    with start_child(command, port, log_path or BUILD_DIR / "loadtest" / "target.log", ready_timeout_s=30) as child:
+        yield child.url
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from mlcourse.impl import load_drill
+from mlcourse.impl import load_drill, reference_impl
 from mlcourse.paths import BUILD_DIR
 from mlcourse.reports import new_figure
 from mlcourse.reports import write_report as write_files
@@ -57,7 +57,8 @@ def write_report(report: dict, out_dir: Path) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.matmul.report", description=__doc__)
-    parser.add_argument("--impl", default="solutions", help="drills, solutions or a submission folder")
+    parser.add_argument("--impl", default=reference_impl(),
+                        help="drills, solutions or a submission folder (default: solutions, or drills in the learners' bundle)")
     parser.add_argument("--sizes", type=int, nargs="+", default=None, help="matrix sizes (default: the drill's)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)

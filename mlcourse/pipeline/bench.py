@@ -23,13 +23,15 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import served
 from mlcourse.impl import Drill, load_drill, reference_impl
-from mlcourse.loadtest.server import served
 from mlcourse.paths import BUILD_DIR
+from mlcourse.pipeline.cli_args import EXIT_OK, EXIT_ROWS_FAILED, probe_api
 from mlcourse.pipeline.compare import compare, markdown_table
 from mlcourse.pipeline.csvgen import write_sentiment_csv
 from mlcourse.pipeline.misbehaving import MisbehavingServer, Policy
@@ -56,7 +58,7 @@ def run_command(drill: Drill, source: Path, url: str, out: Path, *options: str,
     seconds = time.perf_counter() - start
     lines = child.stdout.read().strip().splitlines()
     child.returncode = os.waitstatus_to_exitcode(status)
-    summary = json.loads(lines[-1]) if child.returncode == 0 and lines else None
+    summary = json.loads(lines[-1]) if child.returncode in (EXIT_OK, EXIT_ROWS_FAILED) and lines else None
     written = max(0, sum(1 for _ in out.open()) - 1) if out.exists() else 0
     return {"summary": summary, "exit": child.returncode, "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
             "seconds": round(seconds, 2), "rows_written": written}
@@ -64,8 +66,8 @@ def run_command(drill: Drill, source: Path, url: str, out: Path, *options: str,
 
 def throughput(drill: Drill, args: argparse.Namespace) -> dict[str, Any]:
     source = write_sentiment_csv(args.out / "throughput.csv", args.rows)
-    server = nullcontext(args.url) if args.url else served(fake=args.fake)
-    with server as url:
+    with ExitStack() as stack:
+        url = args.url or stack.enter_context(served(args.impl, fake=FakeCost() if args.fake else None)).url
         result = run_command(drill, source, url, args.out / "throughput-out.csv", "--concurrency", "32")
     summary = result["summary"] or {}
     return {**result, "rows": args.rows, "model": "fake" if args.fake else "real (d1 reference server)",
@@ -128,7 +130,9 @@ def plot(report: dict[str, Any]):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.pipeline.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", default=reference_impl(), help="whose d6: drills, solutions or a submission folder (default: solutions, or drills in the learners' bundle)")
+    parser.add_argument("--impl", default=reference_impl(),
+                        help="whose d6, and the d1 and d4 it runs against: drills, solutions or a submission folder "
+                             "(default: solutions, or drills in the learners' bundle)")
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--memory-seconds", type=float, default=20.0)
@@ -136,10 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fake", action="store_true", help="serve the fake model instead of the real one")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
+    if args.url and (problem := probe_api(args.url)):  # unreachable, or not the API's base URL
+        parser.exit(problem[0], f"error: {problem[1]}\n")
     args.out.mkdir(parents=True, exist_ok=True)
     drill = load_drill(args.impl, DRILL)
     print("1/4 REST vs gRPC vs port", flush=True)
-    report: dict[str, Any] = {"impl": args.impl, "transports": asyncio.run(compare())}
+    report: dict[str, Any] = {"impl": args.impl, "transports": asyncio.run(compare(args.impl))}
     print(markdown_table(report["transports"]), flush=True)
     print(f"2/4 throughput over {args.rows} rows", flush=True)
     report["throughput"] = throughput(drill, args)

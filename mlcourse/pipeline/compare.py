@@ -73,17 +73,17 @@ class CountingRelay:
         await asyncio.gather(pipe(client_reader, server_writer, "sent"), pipe(server_reader, client_writer, "received"))
 
 
-async def wire_bytes(kind: str, port: int | None, samples: int = 200) -> float:
+async def wire_bytes(kind: str, impl: str, port: int | None, samples: int = 200) -> float:
     """Bytes per round trip, both directions, in steady state (after a warm-up request)."""
     if kind == "port":
-        from mlcourse.impl import load_drill, reference_impl
+        from mlcourse.impl import load_drill
 
-        encode = load_drill(reference_impl(), "d4_port_server").module("protocol").encode_frame
+        encode = load_drill(impl, "d4_port_server").module("protocol").encode_frame
         answer = trivial_model().predict(FEATURES)
         return float(len(encode({"ref": 12345, "features": FEATURES})) + len(encode({"ref": 12345, "prediction": answer})))
     relay = CountingRelay(port)
     relay_port = await relay.start()
-    async with caller(kind, relay_port) as predict:
+    async with caller(kind, impl, relay_port) as predict:
         await predict()
         before = relay.sent + relay.received
         for _ in range(samples):
@@ -93,14 +93,15 @@ async def wire_bytes(kind: str, port: int | None, samples: int = 200) -> float:
     return counted / samples
 
 
-async def compare(requests: int = 2000, in_flight: int = 64, max_seconds: float = 10.0,
+async def compare(impl: str, requests: int = 2000, in_flight: int = 64, max_seconds: float = 10.0,
                   transports: tuple[str, ...] = TRANSPORTS) -> list[dict[str, Any]]:
+    """Round trips per second, latency and bytes of each transport; ``impl`` is whose d4 serves the port."""
     rows = []
     for kind in transports:
         context = None if kind == "port" else served(kind)  # the port server starts its own worker
         port = await context.__aenter__() if context else None
         try:
-            async with caller(kind, port) as predict:
+            async with caller(kind, impl, port) as predict:
                 for _ in range(50):
                     await predict()  # warm up: connections open, worker loaded
                 sequential = await timed(predict, requests, 1, max_seconds)
@@ -108,7 +109,7 @@ async def compare(requests: int = 2000, in_flight: int = 64, max_seconds: float 
             rows.append({"transport": kind, "sequential_per_s": round(sequential["per_s"]),
                          "p50_ms": round(sequential["p50_ms"], 3), "p99_ms": round(sequential["p99_ms"], 3),
                          "pipelined_per_s": round(pipelined["per_s"]), "in_flight": in_flight,
-                         "bytes_per_round_trip": round(await wire_bytes(kind, port))})
+                         "bytes_per_round_trip": round(await wire_bytes(kind, impl, port))})
         finally:
             if context:
                 await context.__aexit__(None, None, None)

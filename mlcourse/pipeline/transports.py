@@ -77,7 +77,7 @@ def wait_for_port(port: int, child: subprocess.Popen, timeout_s: float = 30.0) -
 @asynccontextmanager
 async def served(kind: str) -> AsyncIterator[int]:
     """Start the ``kind`` server (rest or grpc) in a child process; yield its port."""
-    from mlcourse.loadtest.server import free_port
+    from mlcourse.api.process import free_port
 
     port = free_port()
     child = subprocess.Popen([sys.executable, "-m", __name__, kind, str(port)], cwd=REPO_ROOT)
@@ -90,8 +90,9 @@ async def served(kind: str) -> AsyncIterator[int]:
 
 
 @asynccontextmanager
-async def caller(kind: str, port: int | None = None) -> AsyncIterator[Predict]:
-    """An async ``predict()`` over ``kind``; ``port`` for rest and grpc (the port server starts its own worker)."""
+async def caller(kind: str, impl: str, port: int | None = None) -> AsyncIterator[Predict]:
+    """An async ``predict()`` over ``kind``; ``port`` for rest and grpc, ``impl``'s d4 for the port (which
+    starts its own worker)."""
     if kind == "rest":
         import httpx
 
@@ -117,10 +118,10 @@ async def caller(kind: str, port: int | None = None) -> AsyncIterator[Predict]:
 
             yield predict
     elif kind == "port":
-        from mlcourse.impl import load_drill, reference_impl
+        from mlcourse.impl import load_drill
         from mlcourse.port.penguin_model import save_model
 
-        drill = load_drill(reference_impl(), "d4_port_server")
+        drill = load_drill(impl, "d4_port_server")
         save_model(trivial_model(), MODEL_PATH)
         server = drill.module("supervisor").PortServer(MODEL_PATH, env=drill.env())
         async with server:

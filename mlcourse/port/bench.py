@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from mlcourse.impl import Drill, load_drill
+from mlcourse.impl import Drill, load_drill, reference_impl
 from mlcourse.paths import BUILD_DIR
 from mlcourse.port.errors import WorkerCrashed
 from mlcourse.port.penguin_model import LogisticModel, save_model
@@ -161,7 +161,8 @@ def plot(report: dict[str, Any]) -> Figure:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.port.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", default="solutions", help="drills, solutions or a submission folder")
+    parser.add_argument("--impl", default=reference_impl(),
+                        help="drills, solutions or a submission folder (default: solutions, or drills in the learners' bundle)")
     parser.add_argument("--requests", type=int, default=3000, help="round trips per in-flight level")
     parser.add_argument("--restarts", type=int, default=5, help="worker kills to time")
     parser.add_argument("--max-seconds", type=float, default=10.0, help="time limit of each phase")

@@ -2,7 +2,7 @@
 the deterministic writer of prepared output.
 
 The learner writes the prep and the training; this module only fixes what they hand over, so the
-command line (`mlcourse.tabular.cli`), the checks and notebook 02 all read the same shapes.
+command line (`mlcourse.drill_commands.d3_tabular_mlp`), the checks and notebook 02 all read the same shapes.
 """
 
 from __future__ import annotations

@@ -16,16 +16,12 @@ leaves the reader unable to find the next frame: those are fatal to the stream.
 from __future__ import annotations
 
 import asyncio
-import struct
 from typing import Any, BinaryIO
 
 import msgpack
 
 from mlcourse.port.errors import ProtocolError
-
-PROTOCOL_VERSION = 1
-MAX_FRAME_BYTES = 1 << 20  # 1 MiB: far above any request this model needs, far below a memory problem
-HEADER = struct.Struct(">I")
+from mlcourse.port.framing import HEADER, MAX_FRAME_BYTES, PROTOCOL_VERSION
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:

@@ -2,8 +2,8 @@
 
 import sys
 
-from mlcourse.loadtest.proof_cli import main
+from mlcourse.drill_commands.d5_backpressure import main
 
 from .proof import POLICIES, run_proof
 
-sys.exit(main(None, run_proof=run_proof, policies=POLICIES, impl="solutions"))
+sys.exit(main(__package__, run_proof=run_proof, policies=POLICIES))

@@ -1,6 +1,6 @@
 """The backpressure proof: serve the d1 API with each batching policy, find each capacity, sweep the same rates.
 
-Every server runs in its own process on loopback (``mlcourse.loadtest.server.served``), all at once,
+Every server runs in its own process on loopback (``mlcourse.api.process.served``), all at once,
 so every policy is measured in the same conditions. Bounded: each capacity search spends at most
 ``max_requests`` requests, each sweep run lasts ``run_s``, and no rate exceeds ``max_rate``.
 """
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from mlcourse.loadtest.server import served
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import served
 
 from .capacity import find_capacity
 from .measure import measure_rate
@@ -37,7 +38,7 @@ def queue_limit_of(base_url: str) -> int | None:
     return limits.get("queue_limit")
 
 
-def run_proof(out_dir: Path, *, impl: str = "solutions", model: str | None = None, fake_cost: str | None = None,
+def run_proof(out_dir: Path, *, impl: str, model: str | None = None, fake: FakeCost | None = None,
               policies: tuple[str, ...] = POLICIES, slo_p99_ms: float = 250.0, focus_rate: float = 100.0,
               start_rate: float = 10.0, probe_s: float = 2.0, run_s: float = 3.0, queue_limit: int | None = None,
               max_rate: float = 2000.0, max_requests: int = 20_000,
@@ -47,8 +48,8 @@ def run_proof(out_dir: Path, *, impl: str = "solutions", model: str | None = Non
     out_dir = Path(out_dir)
     policy_data: dict[str, dict[str, object]] = {}
     with ExitStack() as stack:
-        urls = {policy: stack.enter_context(served(impl, model=model, fake_cost=fake_cost, batching=policy,
-                                                   queue_limit=queue_limit, log_path=out_dir / f"server-{policy}.log"))
+        urls = {policy: stack.enter_context(served(impl, model=model, fake=fake, batching=policy,
+                                                   queue_limit=queue_limit, log_path=out_dir / f"server-{policy}.log")).url
                 for policy in policies}
         for policy, url in urls.items():
             measure_rate(url, start_rate, 1.0)  # warm-up, discarded: first calls pay for lazy loading
@@ -59,7 +60,7 @@ def run_proof(out_dir: Path, *, impl: str = "solutions", model: str | None = Non
         for policy, url in urls.items():
             policy_data[policy]["runs"] = [measure_rate(url, rate, run_s).summary() for rate in rates]
     data = {
-        "config": {"impl": impl, "model": "fake " + fake_cost if fake_cost else model or "default",
+        "config": {"impl": impl, "model": str(fake) if fake else model or "default",
                    "policies": list(policies), "slo_p99_ms": slo_p99_ms, "focus_rate": focus_rate,
                    "probe_s": probe_s, "run_s": run_s, "max_requests_per_search": max_requests},
         "rates": rates,

@@ -5,4 +5,4 @@ grammar at import: about 5 s of CPU in every Ray process, which made the raylet'
 when this import fails.
 """
 
-raise ImportError("rfc3987_syntax is left out of Ray's processes (see mlcourse/distributed/ray_env)")
+raise ImportError("rfc3987_syntax is left out of Ray's processes (see config/ray_env)")

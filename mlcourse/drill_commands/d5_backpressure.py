@@ -1,4 +1,4 @@
-"""Drill d5's command line, once for the starter and the reference: ``python -m <impl>.d5_backpressure --out DIR``.
+"""Drill d5's command line, once for the starter and the reference: ``python -m <package> --out DIR``.
 
 Each implementation's ``__main__`` passes its own ``run_proof`` and ``POLICIES``; this module parses
 the arguments, runs the proof and prints its verdicts.
@@ -12,18 +12,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlcourse.loadtest.server import ServerError
+from mlcourse.api.models import add_model_options
+from mlcourse.api.process import ServerError
+from mlcourse.impl import implementation_of
 from mlcourse.paths import BUILD_DIR
 
 
-def main(argv: list[str] | None, *, run_proof: Callable[..., dict[str, Any]], policies: tuple[str, ...],
-         impl: str) -> int:
-    """``impl`` is whose d1 API the proof serves by default: the package's own (drills or solutions)."""
-    parser = argparse.ArgumentParser(prog=f"python -m {impl}.d5_backpressure", description="the backpressure proof")
+def main(package: str, argv: list[str] | None = None, *, run_proof: Callable[..., dict[str, Any]],
+         policies: tuple[str, ...]) -> int:
+    """By default the proof serves the d1 API of the implementation ``package`` belongs to."""
+    parser = argparse.ArgumentParser(prog=f"python -m {package}", description="the backpressure proof")
     parser.add_argument("--out", type=Path, default=BUILD_DIR / "d5_backpressure")
-    parser.add_argument("--impl", default=impl, help="whose d1 API to serve: drills, solutions or a folder")
-    parser.add_argument("--model", default=None, help="a model folder (default: the built offline model)")
-    parser.add_argument("--fake-cost", default=None, metavar="CALL_MS,PER_TEXT_MS", help="serve the fake model")
+    parser.add_argument("--impl", default=implementation_of(package),
+                        help="whose d1 API to serve: drills, solutions or a folder (default: this drill's own)")
+    add_model_options(parser)
     parser.add_argument("--policies", default=",".join(policies), help="comma-separated: none,window,adaptive")
     parser.add_argument("--probe-s", type=float, default=2.0, help="seconds per capacity probe")
     parser.add_argument("--run-s", type=float, default=3.0, help="seconds per sweep run")
@@ -31,7 +33,7 @@ def main(argv: list[str] | None, *, run_proof: Callable[..., dict[str, Any]], po
     parser.add_argument("--max-rate", type=float, default=2000.0)
     args = parser.parse_args(argv)
     try:
-        data = run_proof(args.out, impl=args.impl, model=args.model, fake_cost=args.fake_cost,
+        data = run_proof(args.out, impl=args.impl, model=args.model, fake=args.fake,
                          policies=tuple(args.policies.split(",")), probe_s=args.probe_s, run_s=args.run_s,
                          start_rate=args.start_rate, max_rate=args.max_rate)
     except ServerError as error:

@@ -1,4 +1,4 @@
-"""The d3 command line, once for the starter and the reference: `python -m <drill> CSV --target COLUMN`.
+"""Drill d3's command line, once for the starter and the reference: ``python -m <package> CSV --target COLUMN``.
 
 Each implementation's `__main__` passes its own `prepare` and `train`; this module parses the
 arguments, writes the prepared output, saves the training curve and prints the JSON line last.
@@ -31,8 +31,9 @@ def parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(prepare: PrepareFn, train: TrainFn, argv: Sequence[str] | None = None, prog: str = "d3_tabular_mlp") -> int:
+def main(package: str, argv: Sequence[str] | None = None, *, prepare: PrepareFn, train: TrainFn) -> int:
     """Run prep (and training); bad input ends with a one-line message on stderr and exit status 2."""
+    prog = f"python -m {package}"
     args = parse_args(argv, prog)
     out_dir = args.out or BUILD_DIR / "d3_tabular_mlp" / args.csv.stem
     try:
