@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 LETTERS = re.compile(r"[a-f]")
+HEADING = re.compile(r"^\*\*([a-z]\d+[a-z]?) · ", re.MULTILINE)  # "**q01 · The lazy scan.** ..."
+OPTION = re.compile(r"(?:^- |\s·\s)([a-f])\) ", re.MULTILINE)  # "- a) ..." or inline "a) 1 · b) 2"
+POINTER = re.compile(r"\*\(([^)]*(?:\([^)]*\)[^)]*)*)\)\*\s*$")  # a trailing "*(notebook 05, section 3)*"
 
 
 class AnswerFormatError(ValueError):
@@ -37,6 +42,47 @@ def normalise(answer: str) -> str:
 def answer_hash(question_id: str, answer: str, salt: str) -> str:
     """The stored form of one answer: SHA-256 of salt, question id and the normalised letters."""
     return hashlib.sha256(f"{salt}\x00{question_id}\x00{normalise(answer)}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PrintedQuestion:
+    """One question as QUESTIONS.md prints it: its options and where each part is taught."""
+
+    id: str
+    pointer: str  # the sections named after the stem
+    options: dict[str, str]  # letter -> text, without its pointer
+    option_pointers: dict[str, str]  # letter -> the sections named after that option (multi-answer ones)
+
+
+def read_questions(path: Path) -> dict[str, PrintedQuestion]:
+    """The questions of a QUESTIONS.md, so the checks and the tests read the pointers from one place."""
+    blocks = HEADING.split(Path(path).read_text(encoding="utf-8"))[1:]
+    questions = {}
+    for question_id, body in zip(blocks[::2], blocks[1::2]):
+        parts = OPTION.split(body.split("\n## ")[0])
+        stem = POINTER.search(parts[0].strip())
+        options, pointers = {}, {}
+        for letter, text in zip(parts[1::2], parts[2::2]):
+            text = " ".join(text.split())
+            if found := POINTER.search(text):
+                pointers[letter], text = found.group(1), text[:found.start()].rstrip()
+            options[letter] = text
+        pointer = " ".join(stem.group(1).split()) if stem else ""
+        questions[question_id] = PrintedQuestion(question_id, pointer, options, pointers)
+    return questions
+
+
+def missing_and_extra(question_id: str, answer: str, digest: str, salt: str, choices: str) -> tuple[int, int]:
+    """How many right letters an answer lacks and how many wrong ones it has, found by hashing every subset.
+
+    A multi-answer question's failure says this much, so a learner knows whether to add or drop a letter.
+    """
+    given = set(normalise(answer).split(",")) - {""}
+    for size in range(len(choices) + 1):
+        for subset in itertools.combinations(choices, size):
+            if answer_hash(question_id, ",".join(subset), salt) == digest:
+                return len(set(subset) - given), len(given - set(subset))
+    raise AnswerFormatError(f"{question_id}: no set of the letters {choices} matches the key")
 
 
 def load_answers(path: Path) -> dict[str, str]:

@@ -238,12 +238,11 @@ from mlcourse.api.models import FakeCost
 from mlcourse.api.process import served
 from mlcourse.impl import reference_impl
 
-with served(reference_impl(), fake=FakeCost()) as api:
-    with httpx.Client(base_url=api.url, timeout=5) as client:
-        for text in ["I love this course", "the lecture was awful", "x" * 3000]:
-            reply = client.post("/api/sentiment", json={"text": text})
-            body = reply.json()
-            print(reply.status_code, body if reply.status_code == 200 else body["error"]["code"])
+with served(reference_impl(), fake=FakeCost()) as api, httpx.Client(base_url=api.url, timeout=5) as client:
+    for text in ["I love this course", "the lecture was awful", "x" * 3000]:
+        reply = client.post("/api/sentiment", json={"text": text})
+        body = reply.json()
+        print(reply.status_code, body if reply.status_code == 200 else body["error"]["code"])
 
 # %% [markdown]
 # The third text is too long: the API refuses it with a 4xx and a JSON message saying why, and the others are
@@ -266,7 +265,7 @@ with served(reference_impl(), fake=FakeCost()) as api:
 # 2. `rows = penguins.sample(1_000, with_replacement=True, seed=0).to_dicts()`; `assert len(serving.predict_batch(rows)) == 1_000`; run the same `subprocess.run([... "pytest" ...])` cell.
 # 3. The `.py` diff shows only the changed source lines; the `.ipynb` diff would also show outputs and execution counts.
 # 4. The first call traces and compiles for the shape (10000, 2) (tens of ms); the second reuses the compiled program (well under a millisecond of compute). Time with `block_until_ready()` so you do not time only the dispatch.
-# 5. A body that is not JSON gets a 4xx (422 from d1) with `{"error": {"code", "message"}}` saying what to send, and the server goes on serving.
+# 5. A body that is not JSON gets `400` from d1 (and a body sent with another content type `415`), with `{"error": {"code", "message"}}` saying what to send; `422` is kept for valid JSON whose text the model refuses. The server goes on serving.
 # </details>
 
 # %% [markdown]

@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -62,7 +63,7 @@ def member_surface(member: object) -> str:
     return signature(member) if callable(member) else ADDRESS.sub("", repr(member))
 
 
-def signature(obj: object) -> str:
+def signature(obj: Callable[..., object]) -> str:
     try:
         text = str(inspect.signature(obj))
     except (TypeError, ValueError):

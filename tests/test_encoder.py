@@ -45,7 +45,7 @@ def test_an_unknown_architecture_is_refused_by_name(tmp_path):
 
 def test_a_folder_without_safetensors_or_an_unreachable_hub_id_is_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "config.json").write_text("{}")
-    with pytest.raises(EncoderLoadError, match="model.safetensors"):
+    with pytest.raises(EncoderLoadError, match=r"model\.safetensors"):
         checkpoint_folder(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: nothing to fall back on

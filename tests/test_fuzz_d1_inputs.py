@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mlcourse.chaos.bodies import fuzz_bodies, poster
 from mlcourse.api.models import FakeCost
 from mlcourse.api.process import served
+from mlcourse.chaos.bodies import fuzz_bodies, poster
 
 pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
 

@@ -10,8 +10,8 @@ import pytest
 from mlcourse.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-QUESTION = re.compile(r"^\s*(?:\*\*)?(?:Q\s*)?\d+[.)]", re.M)
-FOLDED = re.compile(r"<details>.*?</details>", re.S)
+QUESTION = re.compile(r"^\s*(?:\*\*)?(?:Q\s*)?\d+[.)]", re.MULTILINE)
+FOLDED = re.compile(r"<details>.*?</details>", re.DOTALL)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -29,7 +29,7 @@ def test_saved_model_is_json_and_predicts_as_scikit_learn(trained, tmp_path: Pat
     path = penguin_model.save_model(model, tmp_path / "model.json")
     assert json.loads(path.read_text())["format"] == penguin_model.FORMAT
     loaded = load_model(path)
-    features, species = penguin_model.load_table()
+    features, _ = penguin_model.load_table()
     np.testing.assert_allclose(loaded.predict_proba(features.to_numpy()), pipeline.predict_proba(features), atol=1e-12)
     first = features.row(0)
     assert loaded.predict(first)["label"] == pipeline.predict(features.head(1))[0]

@@ -16,15 +16,14 @@ import pytest
 
 pytest.importorskip("ray.serve")
 
-from mlcourse.api.contract import MAX_BODY_BYTES, MAX_TEXT_CHARS  # noqa: E402
-from mlcourse.api.fake_model import fake_prediction  # noqa: E402
-from mlcourse.api.models import FakeCost  # noqa: E402
-from mlcourse.distributed import cluster  # noqa: E402
-from mlcourse.distributed.app import run, sentiment_app  # noqa: E402
-from mlcourse.distributed.batch_job import read_results, score_csv  # noqa: E402
-from mlcourse.distributed.model import MAX_BATCH_SIZE, ModelSpec  # noqa: E402
-from mlcourse.api.process import free_port  # noqa: E402
-
+from mlcourse.api.contract import MAX_BODY_BYTES, MAX_TEXT_CHARS
+from mlcourse.api.fake_model import fake_prediction
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import free_port
+from mlcourse.distributed import cluster
+from mlcourse.distributed.app import run, sentiment_app
+from mlcourse.distributed.batch_job import read_results, score_csv
+from mlcourse.distributed.model import MAX_BATCH_SIZE, ModelSpec
 
 pytestmark = [pytest.mark.needs_solutions, pytest.mark.timeout(240)]  # the reference's input parsing; a Ray start
 

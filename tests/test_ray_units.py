@@ -6,12 +6,12 @@ import pytest
 
 pytest.importorskip("ray.serve")
 
-from ray.serve.exceptions import BackPressureError  # noqa: E402
+from ray.serve.exceptions import BackPressureError
 
-from mlcourse.api.fake_model import fake_prediction  # noqa: E402
-from mlcourse.api.models import FakeCost  # noqa: E402
-from mlcourse.distributed.ingress import overloaded  # noqa: E402
-from mlcourse.distributed.model import MODEL_ERROR, ModelSpec, predict_each_alone  # noqa: E402
+from mlcourse.api.fake_model import fake_prediction
+from mlcourse.api.models import FakeCost
+from mlcourse.distributed.ingress import overloaded
+from mlcourse.distributed.model import MODEL_ERROR, ModelSpec, predict_each_alone
 
 
 def poisoned_model(texts: list[str]) -> list[dict]:

@@ -11,10 +11,11 @@ Every answer that is not a prediction, including an unexpected failure, is the J
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 
-from mlcourse.api.contract import BODY_TIMEOUT_S, PredictBatch, Prediction
+from mlcourse.api.contract import BODY_TIMEOUT_S, MAX_BATCH_SIZE, MAX_WAIT_MS, QUEUE_LIMIT, PredictBatch, Prediction
 
 CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and counted, never received
 
@@ -22,7 +23,7 @@ CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and co
 class SentimentService:
     """What the routes share: the model's state (loading, ready, failed, stopping) and the counts."""
 
-    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, object],
+    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, Any],
                  body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.load_model = load_model
         self.limits = limits
@@ -75,9 +76,9 @@ def create_app(
     predict_batch: PredictBatch | None = None,
     *,
     load_model: Callable[[], PredictBatch] | None = None,
-    max_batch_size: int = 16,
-    max_wait_ms: float = 50.0,
-    queue_limit: int = 200,
+    max_batch_size: int = MAX_BATCH_SIZE,
+    max_wait_ms: float = MAX_WAIT_MS,
+    queue_limit: int = QUEUE_LIMIT,
     batching: str = "window",
     drain_timeout_s: float = 5.0,
     body_timeout_s: float = BODY_TIMEOUT_S,
@@ -93,7 +94,8 @@ def create_app(
     ``drain_timeout_s``, or a 503. A body not fully arrived within ``body_timeout_s`` gets 408.
     """
     raise NotImplementedError(
-        "create_app: build a FastAPI app whose lifespan loads the model in the background "
+        "create_app: build the app as SentimentAPI(lifespan=...) (mlcourse.api.openapi: it publishes the contract "
+        "at /docs), whose lifespan loads the model in the background "
         "(asyncio.to_thread) and starts a Batcher; routes POST /api/sentiment, GET /healthz, GET /metrics "
         "(see README.md); any unexpected exception in a route is still the JSON error (500), counted"
     )

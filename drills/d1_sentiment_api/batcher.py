@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from mlcourse.api.contract import PredictBatch, Prediction
+from mlcourse.api.contract import MAX_BATCH_SIZE, MAX_WAIT_MS, QUEUE_LIMIT, PredictBatch, Prediction
 
 BATCHING_POLICIES = ("window", "adaptive")  # size-or-timeout, or run as soon as the model is free
 
@@ -40,9 +40,9 @@ class Batcher:
         self,
         predict_batch: PredictBatch,
         *,
-        max_batch_size: int = 16,
-        max_wait_ms: float = 50.0,
-        queue_limit: int = 200,
+        max_batch_size: int = MAX_BATCH_SIZE,
+        max_wait_ms: float = MAX_WAIT_MS,
+        queue_limit: int = QUEUE_LIMIT,
         batching: str = "window",
     ) -> None:
         if batching not in BATCHING_POLICIES:

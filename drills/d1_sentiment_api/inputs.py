@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from mlcourse.api.contract import BODY_TIMEOUT_S, MAX_BODY_BYTES, MAX_TEXT_CHARS, ApiError  # noqa: F401
+from mlcourse.api.contract import BODY_TIMEOUT_S, MAX_BODY_BYTES, MAX_TEXT_CHARS, ApiError
 
 ALLOWED_CONTROLS = frozenset("\t\n\r")  # whitespace a person types; every other control character is refused
 

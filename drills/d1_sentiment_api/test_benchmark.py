@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from mlcourse.loadtest.measure import measure
 from mlcourse.api.process import ServerError, served
+from mlcourse.loadtest.measure import measure
 
 RATE, DURATION_S, P99_MS = 100, 12, 250.0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ API = "/api/sentiment"
 JSON = {"content-type": "application/json"}
 
 # (what is wrong, request keyword arguments, expected status, a word the message must contain)
-BAD_INPUTS = [
+BAD_INPUTS: list[tuple[str, dict[str, Any], int, str]] = [
     ("invalid JSON", {"content": b'{"text": "unterminated', "headers": JSON}, 400, "json"),
     ("not JSON content-type", {"content": b'{"text": "hi"}', "headers": {"content-type": "text/plain"}}, 415, "json"),
     ("a JSON array, not an object", {"json": ["I love Elixir!"]}, 422, "object"),
@@ -141,7 +142,7 @@ def test_shutdown_answers_every_waiting_request(create_app, run):
             while not model.batches:
                 await asyncio.sleep(0.01)
             await session.shutdown()
-            done, pending = await asyncio.wait(tasks, timeout=5)
+            _done, pending = await asyncio.wait(tasks, timeout=5)
             for task in pending:
                 task.cancel()
             return texts, tasks, len(pending)

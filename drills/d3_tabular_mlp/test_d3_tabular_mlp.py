@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -71,7 +72,7 @@ class Trained:
     accuracy: float
 
 
-def held_out_accuracy(model: object, prepared: object, csv: Path, target: str) -> float:
+def held_out_accuracy(model: object, prepared: Any, csv: Path, target: str) -> float:
     """The returned model's accuracy on the held-out rows, with the labels read from the CSV by the check."""
     assert model is not None and callable(model), (
         "train(...) must return the trained model in TrainResult.model: the check evaluates it on the held-out "

@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, BinaryIO
 
-from mlcourse.port.errors import ProtocolError  # noqa: F401  (raise it for every violation below)
-from mlcourse.port.framing import HEADER, MAX_FRAME_BYTES, PROTOCOL_VERSION  # noqa: F401  (the format's numbers)
+from mlcourse.port.errors import ProtocolError  # raise it for every violation below
+from mlcourse.port.framing import HEADER, MAX_FRAME_BYTES, PROTOCOL_VERSION  # the format's numbers
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:

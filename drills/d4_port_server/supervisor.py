@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 
 class PortServer:
@@ -68,7 +68,7 @@ class PortServer:
         """Close the worker's stdin (it exits by itself, or is killed after a grace period); idempotent."""
         raise NotImplementedError("stop: mark the server stopped, close the worker, wait for the supervising task")
 
-    async def __aenter__(self) -> PortServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

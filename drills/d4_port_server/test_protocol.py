@@ -9,7 +9,6 @@ import struct
 import msgpack
 import pytest
 
-
 REQUEST = {"ref": 7, "features": [39.1, 18.7, 181.0, 3750.0]}
 
 
@@ -76,14 +75,14 @@ def test_malformed_payload_is_a_protocol_error(protocol, errors):
             protocol.decode_payload(payload)
         except errors.ProtocolError:
             continue
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (any other exception is the finding, reported)
             pytest.fail(f"decode_payload({name}) raised {type(exc).__name__}: turn it into ProtocolError")
         pytest.fail(f"decode_payload({name}) returned instead of raising ProtocolError")
 
 
 @pytest.mark.points(1)
 def test_wrong_version_is_a_protocol_error(protocol, errors):
-    with pytest.raises(errors.ProtocolError, match="(?i)version"):
+    with pytest.raises(errors.ProtocolError, match=r"(?i)version"):
         protocol.decode_payload(bytes([2]) + msgpack.packb(REQUEST))
 
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from mlcourse.port.penguin_model import LogisticModel, load_model  # noqa: F401  (load_model(path).predict(features))
+from mlcourse.port.penguin_model import LogisticModel, load_model  # load_model(path).predict(features)
 
 EXIT_BAD_STREAM = 2
 MAX_ERROR_CHARS = 300  # an error message says what is wrong, it never carries the request back

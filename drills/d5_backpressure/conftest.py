@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ def fake_cost() -> FakeCost:
 
 
 @contextmanager
-def d1_server(drill, cost: FakeCost, **knobs: object) -> Iterator[str]:
+def d1_server(drill, cost: FakeCost, **knobs: Any) -> Iterator[str]:
     try:
         with served(drill.impl.label, fake=cost, **knobs) as server:
             yield server.url

@@ -6,8 +6,13 @@ import asyncio
 import math
 from dataclasses import dataclass, field
 
-from mlcourse.loadtest.generator import (loopback_client, open_connections, require_loopback, run_open_loop,
-                                        sentiment_sender)
+from mlcourse.loadtest.generator import (
+    loopback_client,
+    open_connections,
+    require_loopback,
+    run_open_loop,
+    sentiment_sender,
+)
 from mlcourse.loadtest.queue_depth import sample_queue_depth
 
 CONNECTIONS = 8  # opened before the clock starts

@@ -27,7 +27,7 @@ def check_report(out_dir: Path, policies: tuple[str, ...]) -> dict:
         swept = [run["rate"] for run in policy["runs"]]
         assert swept == data["rates"], f"policy {name} was swept at {swept}, not the common rates {data['rates']}"
         for run in policy["runs"]:
-            assert RUN_FIELDS <= run.keys(), f"a run of {name} lacks {sorted(RUN_FIELDS - run.keys())}"
+            assert run.keys() >= RUN_FIELDS, f"a run of {name} lacks {sorted(RUN_FIELDS - run.keys())}"
             assert run["sent"] == sum(run["statuses"].values()), f"a run of {name}: sent != the status counts"
     text = " ".join(data["verdicts"])
     assert "batching cut p99 from" in text, "no verdict 'at R req/s batching cut p99 from X to Y ms'"

@@ -3,8 +3,9 @@
     python -m <package> INPUT.csv --url URL --out OUT.csv [--id-column id] [--text-column text]
                         [--concurrency N] [--deadline SECONDS] [--queue-rows N]
 
-Exit status: 0 done (rows the API refused are in the output, with their reason), 2 bad
-arguments or input (a missing column), 3 the API cannot be reached.
+The exit status says what happened (``mlcourse.drill_commands.d6_hybrid_pipeline``): 0 every row scored, 5 every
+row written but some without a prediction (their reason is in the output), 2 bad arguments or
+input (a missing column), 3 the API cannot be reached, 4 ``--url`` is not the API's base URL.
 """
 
 from __future__ import annotations
@@ -14,21 +15,23 @@ import asyncio
 import json
 import sys
 import time
-from pathlib import Path
 
-import httpx
 import polars as pl
 from tqdm import tqdm
 
-from mlcourse.pipeline.cli_args import EXIT_UNREACHABLE, EXIT_USAGE, parse_args
+from mlcourse.drill_commands.d6_hybrid_pipeline import (
+    EXIT_MISCONFIGURED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    EXIT_USAGE,
+    parse_args,
+    probe_api,
+)
+from mlcourse.pipeline.errors import ConfigurationError, first_leaf
 
 from .client import SentimentClient
 from .output import ResultWriter
 from .pipeline import MissingColumn, read_rows, score_rows
-
-def check_reachable(url: str) -> str | None:
-    """None when something answers HTTP at ``url`` (even 503 while the model loads), else why not."""
-    raise NotImplementedError('GET {url}/healthz; any HTTP answer means reachable; an httpx.HTTPError means not: say so, naming the URL')
 
 
 async def run(args: argparse.Namespace, writer: ResultWriter, progress: tqdm) -> dict:
@@ -36,4 +39,5 @@ async def run(args: argparse.Namespace, writer: ResultWriter, progress: tqdm) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    raise NotImplementedError('exit 2 with a message for a missing file or column, 3 for an unreachable API; run the stages under a tqdm bar; print the counts as JSON last')
+    raise NotImplementedError('main: each outcome its exit status (the docstring above, README.md "The command"), '
+                              'with a message naming the problem; the stages under a tqdm bar; the counts as JSON last')

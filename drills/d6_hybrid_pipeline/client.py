@@ -3,7 +3,9 @@
 One ``httpx.AsyncClient`` (its connections are reused), a timeout on every call, retries with
 exponential backoff and full jitter on 429, 503 and transport errors, ``Retry-After`` honoured,
 a total deadline per text, and typed errors. A 4xx other than 429 is never retried: the same
-request would be refused again. Classifying a text has no side effect, so sending it again after
+request would be refused again. An answer that cannot come from the sentiment API (a 404 or 405,
+or a body not in the contract's JSON) means the base URL is wrong: ``ConfigurationError``, which
+no retry and no other text can fix. Classifying a text has no side effect, so sending it again after
 a dropped connection is safe.
 """
 
@@ -12,11 +14,17 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
-from mlcourse.pipeline.errors import DeadlineExceeded, RequestRejected, RetriesExhausted
+from mlcourse.pipeline.errors import (
+    MISDIRECTED,
+    ConfigurationError,
+    DeadlineExceeded,
+    RequestRejected,
+    RetriesExhausted,
+)
 
 RETRY_STATUSES = frozenset({429, 503})
 ENDPOINT = "/api/sentiment"
@@ -50,7 +58,7 @@ class SentimentClient:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s, limits=limits)
 
-    async def __aenter__(self) -> SentimentClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -61,7 +69,25 @@ class SentimentClient:
 
     async def classify(self, text: str, *, deadline_s: float | None = None) -> dict[str, Any]:
         """``{"label", "score"}`` for ``text``, or a typed error saying why not."""
-        raise NotImplementedError("loop over attempts: post {'text': text} with a timeout; 200 -> JSON; 429/503/transport error -> wait Retry-After or backoff_delay, within the deadline; other 4xx -> RequestRejected")
+        raise NotImplementedError(
+            "loop over attempts: post {'text': text} with a timeout; 200 -> JSON; 429/503/transport error -> wait "
+            "Retry-After or backoff_delay, within the deadline; other 4xx -> RequestRejected; an answer that is not "
+            "the API's -> the ConfigurationError of misdirected()")
+
+
+def misdirected(response: httpx.Response, base_url: str) -> ConfigurationError | None:
+    """The ``ConfigurationError`` when ``response`` cannot come from the sentiment API at ``base_url``, else None:
+    a 404 or 405 (no such route there), a 200 that is not a prediction, another 4xx without the error body."""
+    raise NotImplementedError("misdirected: tell a wrong base URL from one text's failure (README.md, The client)")
+
+
+def json_with(response: httpx.Response, *keys: str) -> dict[str, Any] | None:
+    """The body as a JSON object if it has all of ``keys``, else None."""
+    try:
+        body = response.json()
+    except ValueError:  # not JSON, or not UTF-8
+        return None
+    return body if isinstance(body, dict) and all(key in body for key in keys) else None
 
 
 def error_parts(response: httpx.Response) -> tuple[str, str]:

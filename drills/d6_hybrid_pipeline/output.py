@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Self
 
 from .pipeline import Outcome
 
@@ -27,7 +28,7 @@ class ResultWriter:
     def close(self) -> None:
         raise NotImplementedError('close the file')
 
-    def __enter__(self) -> ResultWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

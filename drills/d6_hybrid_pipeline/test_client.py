@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 import time
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from mlcourse.api.fake_model import fake_prediction
-from mlcourse.pipeline.errors import DeadlineExceeded, RequestRejected, RetriesExhausted
+from mlcourse.pipeline.errors import ConfigurationError, DeadlineExceeded, RequestRejected, RetriesExhausted
 from mlcourse.pipeline.misbehaving import REFUSED_TEXT
 
 TEXT = "I love this course"
@@ -79,14 +80,14 @@ def test_backoff_is_exponential_with_jitter(client_module, run, misbehaving):
         assert all(0.0 <= v <= ceiling + 1e-9 for v in values), f"retry {n}: delays must lie in [0, {ceiling}] s"
         assert len(set(values)) > 300, f"retry {n}: delays must be random (jitter), not one fixed value"
     means = [statistics.mean(draws[n]) for n in range(6)]
-    assert all(1.6 < later / earlier < 2.4 for earlier, later in zip(means, means[1:])), (
+    assert all(1.6 < later / earlier < 2.4 for earlier, later in itertools.pairwise(means)), (
         f"mean delays {[round(m, 3) for m in means]} s: the ceiling must double with each retry"
     )
     with misbehaving() as server:
         server.script(["503-bare"] * 4 + ["ok"])
         classify(client_module, run, server.url, backoff_base_s=0.05, backoff_cap_s=1.0)
     arrivals = server.attempts_of(TEXT)
-    gaps = [later.arrived - earlier.answered for earlier, later in zip(arrivals, arrivals[1:])]
+    gaps = [later.arrived - earlier.answered for earlier, later in itertools.pairwise(arrivals)]
     assert len(arrivals) == 5 and sum(gaps) > 0.02, (
         f"gaps between attempts {[round(g, 3) for g in gaps]} s: wait (backoff) between retries, do not hammer"
     )
@@ -95,9 +96,8 @@ def test_backoff_is_exponential_with_jitter(client_module, run, misbehaving):
 @pytest.mark.points(2)
 def test_a_4xx_is_never_retried(client_module, run, misbehaving):
     """a 422 raises RequestRejected with the server's status and message after exactly one attempt"""
-    with misbehaving() as server:
-        with pytest.raises(RequestRejected) as caught:
-            classify(client_module, run, server.url, text=REFUSED_TEXT)
+    with misbehaving() as server, pytest.raises(RequestRejected) as caught:
+        classify(client_module, run, server.url, text=REFUSED_TEXT)
     assert caught.value.status == 422 and "refused" in caught.value.message, (
         f"RequestRejected must carry the status (422) and the API's message, got {caught.value!r}"
     )
@@ -138,3 +138,18 @@ def test_retries_are_limited(client_module, run, misbehaving):
             classify(client_module, run, server.url, max_attempts=3, backoff_base_s=0.01)
     assert len(server.attempts_of(TEXT)) == 3, "make exactly max_attempts attempts"
     assert caught.value.attempts == 3 and "429" in caught.value.last, f"got {caught.value!r}"
+
+
+@pytest.mark.points(1)
+def test_a_wrong_base_url_is_a_configuration_error(client_module, run, misbehaving):
+    """given the endpoint (.../api/sentiment) as the base URL, the 404 raises ConfigurationError naming both URLs"""
+    with misbehaving() as server:
+        wrong = f"{server.url}/api/sentiment"
+        with pytest.raises(ConfigurationError) as caught:
+            classify(client_module, run, wrong, backoff_base_s=0.01)
+    error = caught.value
+    assert error.tried == f"{wrong}/api/sentiment" and error.base_url.rstrip("/") == wrong, (
+        f"ConfigurationError(tried, answer, base_url) must carry the URL that answered 404 and the client's base URL, "
+        f"got tried={error.tried!r}, base_url={error.base_url!r}"
+    )
+    assert "404" in error.answer, f"the answer must say what came back (HTTP 404), got {error.answer!r}"

@@ -17,7 +17,13 @@ import pytest
 
 from mlcourse.api.fake_model import fake_prediction
 from mlcourse.api.process import free_port
-from mlcourse.pipeline.cli_args import EXIT_MISCONFIGURED, EXIT_OK, EXIT_ROWS_FAILED, EXIT_UNREACHABLE, EXIT_USAGE
+from mlcourse.drill_commands.d6_hybrid_pipeline import (
+    EXIT_MISCONFIGURED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+)
 from mlcourse.pipeline.misbehaving import REFUSED_TEXT, MisbehavingServer, Policy
 
 ROWS, REFUSED_AT, CONCURRENCY = 240, 17, 6

@@ -62,7 +62,10 @@ class InProcessApp:
 
     async def startup(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self._state}
-        self._task = asyncio.create_task(self.app(scope, self._to_app.get, self._from_app.put))
+        async def run_app() -> None:  # create_task takes a coroutine; an ASGI app returns any awaitable
+            await self.app(scope, self._to_app.get, self._from_app.put)
+
+        self._task = asyncio.create_task(run_app())
         self._task.add_done_callback(lambda task: task.cancelled() or task.exception())  # reported via _exchange
         started = time.perf_counter()
         await self._exchange("lifespan.startup", "lifespan.startup.complete")

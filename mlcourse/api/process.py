@@ -25,6 +25,7 @@ from mlcourse.api.models import FakeCost
 from mlcourse.impl import load_drill
 from mlcourse.paths import BUILD_DIR, REPO_ROOT
 
+
 class ServerError(RuntimeError):
     """The API did not start, or stopped, in its child process."""
 

@@ -21,12 +21,12 @@ from typing import Any
 import httpx
 import psutil
 
+from mlcourse.api.models import FakeCost
+from mlcourse.api.process import served
 from mlcourse.chaos.bodies import BodyTally, fuzz_bodies, poster
 from mlcourse.chaos.frames import FrameTally, fuzz_frames
 from mlcourse.chaos.kills import KillTally, kill_workers
 from mlcourse.impl import load_drill, reference_impl
-from mlcourse.api.models import FakeCost
-from mlcourse.api.process import served
 from mlcourse.paths import BUILD_DIR
 from mlcourse.port.penguin_model import DEFAULT_OUT, build, load_model
 from mlcourse.reports import new_figure, write_report

@@ -40,9 +40,11 @@ def sentiment_app(spec: ModelSpec, *, impl: str, replicas: int = 1,
 
     ``impl`` is whose d1 input parsing the ingress uses (drills, solutions or a folder)."""
     scale = {"autoscaling_config": autoscaling(max_replicas)} if max_replicas else {"num_replicas": replicas}
-    model = SentimentModel.options(max_ongoing_requests=max_ongoing, max_queued_requests=queue_limit,
-                                   ray_actor_options={"num_cpus": model_cpus}, **scale)
-    ingress = SentimentIngress.options(
+    # @serve.deployment made each class a Deployment; mypy keeps a decorated class's own type.
+    model = SentimentModel.options(  # type: ignore[attr-defined]
+        max_ongoing_requests=max_ongoing, max_queued_requests=queue_limit, ray_actor_options={"num_cpus": model_cpus},
+        **scale)
+    ingress = SentimentIngress.options(  # type: ignore[attr-defined]
         max_ongoing_requests=INGRESS_MAX_ONGOING, max_queued_requests=INGRESS_MAX_ONGOING,
         # overflow before the ingress is Ray's own: 429 too, though with a plain-text body
         backpressure_config=BackpressureConfig(status_code=429, retry_after_s=float(RETRY_AFTER_S)))

@@ -85,7 +85,7 @@ class SentimentIngress:
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT_S):
                 await self.model.stats.remote()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 (any failure to answer is "unavailable", named in the body)
             raise ApiError(503, "model_unavailable", f"no model replica answered: {type(error).__name__}",
                            {"Retry-After": RETRY_AFTER_S}) from None
         return {"status": "ready"}

@@ -41,14 +41,14 @@ def predict_each_alone(predict_batch: PredictBatch, texts: list[str]) -> list[Pr
     """The batch's predictions; if the batch fails, each text again alone, so a poisoned text fails alone."""
     try:
         return predict_batch(texts)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 (the model's failure is retried text by text, then answered)
         if len(texts) == 1:
             return [failure(error)]
     answers = []
     for text in texts:
         try:
             answers.append(predict_batch([text])[0])
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 (a poisoned text's failure is its answer)
             answers.append(failure(error))
     return answers
 

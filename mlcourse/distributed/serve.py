@@ -5,12 +5,15 @@
 
 Without ``RAY_ADDRESS`` it starts a local cluster of ``--cpus`` CPUs and stops it on Ctrl-C.
 With ``RAY_ADDRESS=HEAD_IP:6379`` (a cluster started by ``ray start --head``) it deploys the same
-application there; replicas are then placed on any node with a free CPU.
+application there, with the cluster's token (README: "Beyond one machine"); replicas are then placed
+on any node with a free CPU, and Ctrl-C removes only this application. A cluster it cannot join is
+an error within seconds (exit status 3), naming the token to give.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -18,9 +21,11 @@ import time
 
 from mlcourse.api.models import add_model_options
 from mlcourse.distributed import cluster
-from mlcourse.distributed.app import QUEUE_LIMIT, run, sentiment_app
+from mlcourse.distributed.app import APP_NAME, QUEUE_LIMIT, run, sentiment_app
 from mlcourse.distributed.model import ModelSpec
 from mlcourse.impl import reference_impl
+
+EXIT_NO_CLUSTER = 3  # RAY_ADDRESS names a cluster this machine cannot join (the message says why)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,23 +45,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spec = ModelSpec(model=args.model, fake=args.fake)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop the same way as on Ctrl-C
     started = time.perf_counter()
-    cluster.start(args.cpus)
     try:
+        cluster.start(args.cpus)
         url = run(sentiment_app(spec, impl=args.impl, replicas=args.replicas, max_replicas=args.max_replicas,
                                 queue_limit=args.queue_limit), args.port, args.host)
         print(f"serving on {url} after {time.perf_counter() - started:.1f} s "
               "(POST /api/sentiment, GET /healthz, GET /metrics); Ctrl-C stops", flush=True)
-        stopping.wait()
+        threading.Event().wait()
+    except cluster.ClusterError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        os._exit(EXIT_NO_CLUSTER)  # Ray's own connection thread may still be retrying: do not wait for it
     except KeyboardInterrupt:
         pass
     finally:
-        left = cluster.stop()
-        if left:
-            print(f"Ray left processes behind: {left}", file=sys.stderr)
-    return 0
+        for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the clean-up short
+            signal.signal(signum, lambda *_: print("stopping: Ray is shutting down", file=sys.stderr, flush=True))
+        left = cluster.stop(app_name=APP_NAME)
+        what = f"application {APP_NAME!r} removed, the cluster left up" if cluster.joined() else "cluster stopped"
+        print(f"{what}{f'; Ray left processes behind: {left}' if left else ''}", file=sys.stderr, flush=True)
+    return 1 if left else 0
 
 
 if __name__ == "__main__":

@@ -40,8 +40,8 @@ def latency_runs(model: str | None, threads: list[int], repeats: int) -> list[di
 
 def load_runs(impl: str, models: dict[str, str | None], rate: float, duration_s: float, out_dir: Path) -> list[dict]:
     """d1's reference API per (model, backend): p50/p95/p99 of the 200s at ``rate``."""
-    from mlcourse.loadtest.measure import measure
     from mlcourse.api.process import served
+    from mlcourse.loadtest.measure import measure
 
     rows = []
     for label, model in models.items():
@@ -88,11 +88,11 @@ def markdown(runs: list[dict], loads: list[dict], ratios: dict[int, float], ceil
             lines.append(f"| {run['backend']} | {run['threads']} | {batch} | " + " | ".join(cells) + " |")
     lines += ["", "JAX compile time per bucket at load, seconds (batch: {tokens: s}):", ""]
     lines += [f"- {run['threads']} thread(s): {run['compile_s']}" for run in runs if run["backend"] == "jax"]
-    lines += ["", f"PyTorch float32 / JAX float32 time at batch {GOAL_BUCKET[0]} x {GOAL_BUCKET[1]} tokens "
-              f"(>= 1 means JAX is no slower): {ratios}"]
+    lines += ["", (f"PyTorch float32 / JAX float32 time at batch {GOAL_BUCKET[0]} x {GOAL_BUCKET[1]} tokens "
+                   f"(>= 1 means JAX is no slower): {ratios}")]
     if loads:
-        lines += ["", "Drill d1 (reference API) under open-loop load; the stand-in has random weights "
-                  "(DistilBERT-base size: a compute stand-in, not a classifier):", "",
+        lines += ["", ("Drill d1 (reference API) under open-loop load; the stand-in has random weights "
+                       "(DistilBERT-base size: a compute stand-in, not a classifier):"), "",
                   "| model | backend | rate/s | sent | statuses | mean batch | p50 ms | p95 ms | p99 ms |",
                   "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['model']} | {r['backend']} | {r['rate']:.0f} | {r['sent']} | {r['statuses']} | "

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from functools import partial
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def measure_backend(backend: str, model: str | None, repeats: int) -> dict:
             tokenizer = torch_serving.classifier.tokenizer
             vocab = torch_serving.classifier.model.config.vocab_size
             torch_model = torch_serving.classifier.model
-            run = lambda inputs: torch_logits(torch_model, inputs)  # noqa: E731
+            run = partial(torch_logits, torch_model)
         for length in LENGTHS:
             inputs = synthetic_inputs(batch, length, vocab, tokenizer.cls_token_id, tokenizer.sep_token_id)
             timing = measure(run, inputs, repeats=repeats, warmup=2)

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mlcourse.api.contract import MAX_BATCH_SIZE
 from mlcourse.encoder.threads import limit_xla_threads
 from mlcourse.sentiment.loading import resolve_source, sentiment_labels
 
-DEFAULT_BATCH_SIZE = 16
+DEFAULT_BATCH_SIZE = MAX_BATCH_SIZE  # d1's batch size: the API's batches fill the compiled shape
 DEFAULT_BUCKETS = (16, 32, 64, 128)  # tokens; tweets mostly fit the first two
 
 

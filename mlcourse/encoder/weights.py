@@ -49,7 +49,7 @@ _HEAD = {
     "distilbert": [("head.pooler", "pre_classifier", "linear"), ("head.classifier", "classifier", "linear")],
 }
 # NNX parameter name -> (checkpoint suffix, older checkpoints' suffix, transpose?) by module kind.
-_KIND = {
+_KIND: dict[str, dict[str, tuple[str, str | None, bool]]] = {
     "linear": {"kernel": ("weight", None, True), "bias": ("bias", None, False)},
     "norm": {"scale": ("weight", "gamma", False), "bias": ("bias", "beta", False)},
     "embed": {"embedding": ("weight", None, False)},

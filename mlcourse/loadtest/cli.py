@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(format_row(run))
                 runs, sustainable, overload = [run], None, None
             else:
-                found = sweep(base_url, rates, args.duration, args.p99_ms, on_run=print_run)
-                runs, sustainable, overload = found["runs"], found["sustainable_rate"], found["overload"]
+                runs, sustainable, overload = sweep(base_url, rates, args.duration, args.p99_ms, on_run=print_run)
     except ServerError as error:
         print(error, file=sys.stderr)
         return 1

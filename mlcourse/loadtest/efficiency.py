@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from mlcourse.api.contract import MAX_BATCH_SIZE
 from mlcourse.api.models import default_threads
@@ -55,7 +56,7 @@ def offline_throughput(model: str | None, threads: int, batch_size: int, seconds
     return done / (time.perf_counter() - started)
 
 
-async def saturate(base_url: str, concurrency: int, duration_s: float) -> dict[str, object]:
+async def saturate(base_url: str, concurrency: int, duration_s: float) -> dict[str, Any]:
     """Closed-loop clients with no rate cap: the queue never empties, so 200s per second is the capacity.
 
     A closed loop is the right tool here and only here: it measures throughput at saturation, not
@@ -89,7 +90,7 @@ def profile_shares(collapsed: Path) -> dict[str, float]:
 
 
 def run(impl: str, batching: str, threads: int, duration_s: float, out_dir: Path, profile: bool,
-        model: str | None = None) -> dict[str, object]:
+        model: str | None = None) -> dict[str, Any]:
     print("1/3 the generator's ceiling against an endpoint that answers at once", flush=True)
     ceiling, ceiling_runs = asyncio.run(generator_ceiling(CEILING_RATES, duration_s=2.0))
     print(f"    kept up to {ceiling} req/s\n2/3 the model offline, batches of {BATCH_SIZE}, {threads} thread(s)",
@@ -118,7 +119,7 @@ def run(impl: str, batching: str, threads: int, duration_s: float, out_dir: Path
     return data
 
 
-def render(data: dict[str, object]) -> str:
+def render(data: dict[str, Any]) -> str:
     server, ceiling = data["server"], data["generator_ceiling"]
     lines = ["| figure | value |", "|---|---:|",
              f"| generator ceiling (instant endpoint) | {ceiling if ceiling else 'below the lowest rate'} req/s |",
@@ -134,7 +135,7 @@ def render(data: dict[str, object]) -> str:
     return "\n".join(lines) + f"\n\n{verdict}{where}"
 
 
-def plot(data: dict[str, object]):
+def plot(data: dict[str, Any]):
     figure, (axis,) = new_figure(width=6.5, height=3.5)
     names = ["generator ceiling", "offline model", "server capacity"]
     values = [data["generator_ceiling"] or 0, data["offline_texts_per_s"], data["server"]["capacity"]]

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -48,7 +49,7 @@ class Run:
     def sustained(self, p99_ms: float = P99_TARGET_MS) -> bool:
         return self.result.percentiles_ms()["p99"] < p99_ms and self.result.share(200) >= MIN_OK_SHARE
 
-    def row(self) -> dict[str, object]:
+    def row(self) -> dict[str, Any]:
         return {**self.result.summary(), "mean_batch": round(self.mean_batch, 2), "batch_sizes": self.batches}
 
 
@@ -63,8 +64,16 @@ def measure(base_url: str, rate: float, duration_s: float, *, warmup_s: float = 
     return Run(result, batches_between(before, batch_sizes(base_url)))
 
 
+class Sweep(NamedTuple):
+    """Every run in rate order, the highest sustained rate (``None``: none was), and the run at twice it."""
+
+    runs: list[Run]
+    sustainable_rate: float | None
+    overload: Run | None
+
+
 def sweep(base_url: str, rates: list[float], duration_s: float, p99_ms: float = P99_TARGET_MS,
-          on_run: Callable[[Run, str], None] = lambda run, note: None) -> dict[str, object]:
+          on_run: Callable[[Run, str], None] = lambda run, note: None) -> Sweep:
     """Each rate in order, the highest sustained one, and a run at twice that rate; ``on_run`` hears of each."""
     runs = []
     for rate in sorted(rates):
@@ -77,6 +86,6 @@ def sweep(base_url: str, rates: list[float], duration_s: float, p99_ms: float = 
     if best is not None:
         overload = measure(base_url, 2 * best, duration_s)
         on_run(overload, "twice the sustainable rate")
-    return {"runs": runs, "sustainable_rate": best, "overload": overload}
+    return Sweep(runs, best, overload)
 
 

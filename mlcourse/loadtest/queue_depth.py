@@ -8,6 +8,7 @@ fast it gets there. Polling is cheap (one small GET every ``every_s``) and bound
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import aiohttp
@@ -38,8 +39,6 @@ async def sample_queue_depth(base_url: str, stop: asyncio.Event, *, every_s: flo
                 samples.append(DepthSample(round(loop.time() - start, 3), depth))
             except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError):
                 pass
-            try:
+            with contextlib.suppress(TimeoutError):  # the next sample is due
                 await asyncio.wait_for(stop.wait(), every_s)
-            except TimeoutError:
-                pass
     return samples

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextmanager
-def target_served(log_path: Path | None = None, **options: float | int | None) -> Iterator[str]:
+def target_served(log_path: Path | None = None, **options: float | None) -> Iterator[str]:
     """Run the target in a child process (``options`` by Python name: ``latency_ms=10``); yield its URL."""
     port = free_port()
     command = [sys.executable, "-m", "mlcourse.loadtest.target", "--port", str(port)]

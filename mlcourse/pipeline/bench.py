@@ -29,9 +29,9 @@ from typing import Any
 
 from mlcourse.api.models import FakeCost
 from mlcourse.api.process import served
+from mlcourse.drill_commands.d6_hybrid_pipeline import EXIT_OK, EXIT_ROWS_FAILED, probe_api
 from mlcourse.impl import Drill, load_drill, reference_impl
 from mlcourse.paths import BUILD_DIR
-from mlcourse.pipeline.cli_args import EXIT_OK, EXIT_ROWS_FAILED, probe_api
 from mlcourse.pipeline.compare import compare, markdown_table
 from mlcourse.pipeline.csvgen import write_sentiment_csv
 from mlcourse.pipeline.misbehaving import MisbehavingServer, Policy
@@ -56,6 +56,7 @@ def run_command(drill: Drill, source: Path, url: str, out: Path, *options: str,
             child.send_signal(signal.SIGKILL)
     _, status, usage = os.wait4(child.pid, 0)  # the kernel's record of this child: its peak RSS
     seconds = time.perf_counter() - start
+    assert child.stdout is not None  # stdout=PIPE
     lines = child.stdout.read().strip().splitlines()
     child.returncode = os.waitstatus_to_exitcode(status)
     summary = json.loads(lines[-1]) if child.returncode in (EXIT_OK, EXIT_ROWS_FAILED) and lines else None

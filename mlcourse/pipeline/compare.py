@@ -56,7 +56,9 @@ class CountingRelay:
         return self.server.sockets[0].getsockname()[1]
 
     async def _relay(self, client_reader, client_writer) -> None:
-        self.relays.add(asyncio.current_task())
+        task = asyncio.current_task()
+        assert task is not None  # asyncio runs each connection's handler in a task of its own
+        self.relays.add(task)
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
 
         async def pipe(reader, writer, direction: str) -> None:
@@ -81,6 +83,7 @@ async def wire_bytes(kind: str, impl: str, port: int | None, samples: int = 200)
         encode = load_drill(impl, "d4_port_server").module("protocol").encode_frame
         answer = trivial_model().predict(FEATURES)
         return float(len(encode({"ref": 12345, "features": FEATURES})) + len(encode({"ref": 12345, "prediction": answer})))
+    assert port is not None, f"the {kind} transport needs its server's port"
     relay = CountingRelay(port)
     relay_port = await relay.start()
     async with caller(kind, impl, relay_port) as predict:

@@ -23,6 +23,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Self
 
 from mlcourse.api.fake_model import fake_prediction
 
@@ -123,15 +124,15 @@ class MisbehavingServer:
         early = []
         for arrival in arrivals:
             before = last.get(arrival.text)
-            if before is not None and before.retry_after_s and before.answered is not None:
-                if arrival.arrived < before.answered + before.retry_after_s - tolerance_s:
-                    early.append((before, arrival))
+            if (before is not None and before.retry_after_s and before.answered is not None
+                    and arrival.arrived < before.answered + before.retry_after_s - tolerance_s):
+                early.append((before, arrival))
             last[arrival.text] = arrival
         return early
 
     # -- running ---------------------------------------------------------------------------------
 
-    def __enter__(self) -> MisbehavingServer:
+    def __enter__(self) -> Self:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), name="misbehaving-server", daemon=True)
         self._thread.start()

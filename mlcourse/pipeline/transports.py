@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mlcourse.paths import BUILD_DIR, REPO_ROOT
 from mlcourse.port.bench import FEATURES, trivial_model
@@ -49,8 +50,10 @@ async def serve_grpc(port: int) -> None:
     messages, services = load()
     model = trivial_model()
 
-    class Predictor(services.PredictorServicer):
-        async def Predict(self, request, context):  # noqa: N802 (the .proto names it)
+    servicer: Any = services.PredictorServicer  # protoc's generated class: no types to check against
+
+    class Predictor(servicer):
+        async def Predict(self, request, context):  # the .proto names it
             answer = model.predict(list(request.values))
             return messages.Prediction(label=answer["label"], probabilities=answer["probabilities"])
 
@@ -80,7 +83,8 @@ async def served(kind: str) -> AsyncIterator[int]:
     from mlcourse.api.process import free_port
 
     port = free_port()
-    child = subprocess.Popen([sys.executable, "-m", __name__, kind, str(port)], cwd=REPO_ROOT)
+    # Popen returns once the child is started; the waits run in a thread or after the serving block.
+    child = subprocess.Popen([sys.executable, "-m", __name__, kind, str(port)], cwd=REPO_ROOT)  # noqa: ASYNC220
     try:
         await asyncio.to_thread(wait_for_port, port, child)
         yield port

@@ -22,7 +22,7 @@ import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlcourse.sentiment import DEFAULT_MODEL_DIR, data
 from mlcourse.sentiment.build_cache import STAMP_FILE, fingerprint, is_built, locked
@@ -79,7 +79,7 @@ def build(model_dir: Path, config: TrainConfig, *, num_threads: int | None = Non
     train_seconds = time.perf_counter() - train_started
     accuracy = held_out_accuracy(model, tokenizer, split.test["text"].to_list(), split.test["label"].to_list(), config)
 
-    report = {
+    report: dict[str, Any] = {
         "fingerprint": fingerprint(config),
         "config": dataclasses.asdict(config),
         "rows": {"train": split.train.height, "test": split.test.height},

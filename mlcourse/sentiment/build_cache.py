@@ -6,6 +6,7 @@ run a no-op, and the lock makes two concurrent ``make`` targets wait for one bui
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import json
@@ -18,7 +19,7 @@ from mlcourse.sentiment import DEFAULT_MODEL_DIR, data
 from mlcourse.sentiment.finetune import BASE_PACKAGE, TrainConfig, base_model_dir
 
 STAMP_FILE = "build_stamp.json"
-#: The modules whose code shapes the model: a change to any of them rebuilds it.
+#: The modules whose code shapes the model: a change to their code (not to its layout or comments) rebuilds it.
 BUILD_MODULES = ("build.py", "build_cache.py", "finetune.py", "evaluate.py", "model_card.py", "data.py")
 
 
@@ -26,7 +27,7 @@ def fingerprint(config: TrainConfig) -> str:
     """Hash of everything the model depends on: build code, data preparation, corpus, base model, config."""
     digest = hashlib.sha256()
     for name in BUILD_MODULES:
-        digest.update((Path(__file__).parent / name).read_bytes())
+        digest.update(ast.dump(ast.parse((Path(__file__).parent / name).read_text())).encode())
     digest.update(data.corpus_sha256().encode())
     digest.update(f"{BASE_PACKAGE}=={version(BASE_PACKAGE)}".encode())
     digest.update((base_model_dir() / "config.json").read_bytes())

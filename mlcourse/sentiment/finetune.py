@@ -137,7 +137,7 @@ def fine_tune(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, split:
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad(set_to_none=True)
-                recent = (recent + [loss.item()])[-50:]
+                recent = [*recent, loss.item()][-50:]
                 progress.update()
                 progress.set_postfix(loss=f"{sum(recent) / len(recent):.3f}", refresh=False)
     model.eval()

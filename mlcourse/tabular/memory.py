@@ -73,7 +73,7 @@ class PeakMemory:
 
 
 def measure_peak_memory(code: str, *, label: str = "", env: dict[str, str] | None = None,
-                        **variables: str | int | float) -> PeakMemory:
+                        **variables: str | float) -> PeakMemory:
     """Run `code` (which sees `pl` and `variables` and must bind `result`) in a new process.
 
     `env` adds environment variables for the child only, e.g. an engine setting to compare.

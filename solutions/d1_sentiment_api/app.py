@@ -17,12 +17,22 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from mlcourse.api.contract import BODY_TIMEOUT_S, ApiError, PredictBatch, Prediction
+from mlcourse.api.contract import (
+    BODY_TIMEOUT_S,
+    MAX_BATCH_SIZE,
+    MAX_WAIT_MS,
+    QUEUE_LIMIT,
+    ApiError,
+    PredictBatch,
+    Prediction,
+)
+from mlcourse.api.openapi import SentimentAPI
 
 from .batcher import Batcher, BatcherClosedError, QueueFullError
 from .inputs import read_text
@@ -34,7 +44,7 @@ CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and co
 class SentimentService:
     """What the routes share: the model's state (loading, ready, failed, stopping) and the counts."""
 
-    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, object],
+    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, Any],
                  body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.load_model = load_model
         self.limits = limits
@@ -50,7 +60,7 @@ class SentimentService:
         started = time.perf_counter()
         try:
             predict_batch = await asyncio.to_thread(self.load_model)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001  (whatever the loader raises, /healthz reports it)
             self.status, self.load_error = "failed", f"{type(error).__name__}: {error}"
             log.error("model load failed: %s", self.load_error)
             return
@@ -83,6 +93,7 @@ class SentimentService:
         ``stop`` cancels the handlers still reading, and the cancellation becomes the 503.
         """
         reader = asyncio.current_task()
+        assert reader is not None  # a handler always runs in a task
         self.readers.add(reader)
         try:
             return await read_text(request, self.body_timeout_s)
@@ -90,7 +101,8 @@ class SentimentService:
             if self.status != "stopping":
                 raise
             reader.uncancel()
-            raise ApiError(503, "shutting_down", "the server is shutting down", {"Connection": "close"}) from None
+            raise ApiError(503, "shutting_down", "the server is shutting down",
+                           {"Connection": "close", "Retry-After": "1"}) from None
         finally:
             self.readers.discard(reader)
 
@@ -121,7 +133,7 @@ class SentimentService:
         except BatcherClosedError as error:
             code = "model_failed" if self.batcher.failure else "shutting_down"
             raise ApiError(503, code, str(error), {"Retry-After": "1"}) from None
-        except Exception as error:  # the batcher isolated this text: it alone fails
+        except Exception as error:  # noqa: BLE001  (the batcher isolated this text: it alone fails)
             log.warning("the model failed on one text: %s: %.200s", type(error).__name__, error)
             raise ApiError(500, "model_error", f"the model failed on this text ({type(error).__name__}); "
                                                "the other texts of its batch were answered") from None
@@ -155,9 +167,9 @@ def create_app(
     predict_batch: PredictBatch | None = None,
     *,
     load_model: Callable[[], PredictBatch] | None = None,
-    max_batch_size: int = 16,
-    max_wait_ms: float = 50.0,
-    queue_limit: int = 200,
+    max_batch_size: int = MAX_BATCH_SIZE,
+    max_wait_ms: float = MAX_WAIT_MS,
+    queue_limit: int = QUEUE_LIMIT,
     batching: str = "window",
     drain_timeout_s: float = 5.0,
     body_timeout_s: float = BODY_TIMEOUT_S,
@@ -174,8 +186,8 @@ def create_app(
     """
     if (predict_batch is None) == (load_model is None):
         raise ValueError("give exactly one of predict_batch or load_model")
-    loader = load_model or (lambda: predict_batch)
-    limits = {"max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms, "queue_limit": queue_limit,
+    loader: Callable[[], PredictBatch] = load_model or (lambda: cast(PredictBatch, predict_batch))
+    limits: dict[str, Any] = {"max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms, "queue_limit": queue_limit,
               "batching": batching}
     if max_batch_size < 1 or queue_limit < 1 or max_wait_ms < 0:
         raise ValueError("max_batch_size and queue_limit must be >= 1, max_wait_ms >= 0")
@@ -194,7 +206,7 @@ def create_app(
             with suppress(asyncio.CancelledError):
                 await loading
 
-    app = FastAPI(title="Sentiment API", lifespan=lifespan)
+    app = SentimentAPI(lifespan=lifespan)  # its /openapi.json and /docs publish the contract
     app.state.service = service
 
     @app.exception_handler(ApiError)

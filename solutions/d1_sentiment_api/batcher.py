@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from mlcourse.api.contract import PredictBatch, Prediction
+from mlcourse.api.contract import MAX_BATCH_SIZE, MAX_WAIT_MS, QUEUE_LIMIT, PredictBatch, Prediction
 
 BATCHING_POLICIES = ("window", "adaptive")  # size-or-timeout, or run as soon as the model is free
 
@@ -47,9 +47,9 @@ class Batcher:
         self,
         predict_batch: PredictBatch,
         *,
-        max_batch_size: int = 16,
-        max_wait_ms: float = 50.0,
-        queue_limit: int = 200,
+        max_batch_size: int = MAX_BATCH_SIZE,
+        max_wait_ms: float = MAX_WAIT_MS,
+        queue_limit: int = QUEUE_LIMIT,
         batching: str = "window",
     ) -> None:
         if batching not in BATCHING_POLICIES:
@@ -152,7 +152,7 @@ class Batcher:
             predictions = await asyncio.to_thread(self.predict_batch, [waiting.text for waiting in batch])
             if len(predictions) != len(batch):
                 raise RuntimeError(f"predict_batch returned {len(predictions)} results for {len(batch)} texts")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001  (any model error: isolate the text that caused it)
             if len(batch) == 1:
                 if not batch[0].future.done():
                     batch[0].future.set_exception(error)

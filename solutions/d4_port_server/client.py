@@ -73,9 +73,9 @@ class WorkerClient:
             await self._stdout_ended.wait()  # the reader names the cause and fails the others
             raise WorkerCrashed(self._gone) from None
         finally:
-            future = self._pending.pop(ref, None)
-            if future is not None and future.done() and not future.cancelled():
-                future.exception()  # failed while we were writing: retrieved here, never "never retrieved"
+            left = self._pending.pop(ref, None)
+            if left is not None and left.done() and not left.cancelled():
+                left.exception()  # failed while we were writing: retrieved here, never "never retrieved"
 
     def kill(self) -> None:
         """SIGKILL: the reader then sees the end of stdout and fails what is in flight."""

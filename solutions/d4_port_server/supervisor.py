@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from mlcourse.port.errors import NotRunning, PortServerError, RequestTimeout, RestartIntensityExceeded
 
@@ -105,7 +105,7 @@ class PortServer:
         await self._worker.close()
         await asyncio.wait({self._supervisor})
 
-    async def __aenter__(self) -> PortServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

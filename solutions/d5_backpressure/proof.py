@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -46,7 +47,7 @@ def run_proof(out_dir: Path, *, impl: str, model: str | None = None, fake: FakeC
     """Find each policy's capacity, sweep the same rates on each, write report.md/.json/.png; return the data."""
     started = time.monotonic()
     out_dir = Path(out_dir)
-    policy_data: dict[str, dict[str, object]] = {}
+    policy_data: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
         urls = {policy: stack.enter_context(served(impl, model=model, fake=fake, batching=policy,
                                                    queue_limit=queue_limit, log_path=out_dir / f"server-{policy}.log")).url

@@ -25,6 +25,7 @@ def verdicts(data: dict) -> list[str]:
         between = [r for r in data["rates"] if low < r <= high] or [data["config"]["focus_rate"]]
         rate = between[-1]
         before, after = run_at(unbatched["runs"], rate), run_at(policy["runs"], rate)
+        assert before is not None and after is not None, f"every policy runs every swept rate, {rate:g} too"
         lines.append(f"at {rate:g} req/s {name} batching cut p99 from {before['p99_ms']:.0f} to "
                      f"{after['p99_ms']:.0f} ms")
     for name, policy in policies.items():
@@ -39,8 +40,8 @@ def verdicts(data: dict) -> list[str]:
 
 def markdown(data: dict) -> str:
     focus = data["config"]["focus_rate"]
-    lines = [f"Model `{data['config']['model']}`, open-loop load, latency of the 200s counted from each request's "
-             f"scheduled send time; capacity: highest rate with p99 < {data['config']['slo_p99_ms']:g} ms and no 429.",
+    lines = [(f"Model `{data['config']['model']}`, open-loop load, latency of the 200s counted from each request's "
+              f"scheduled send time; capacity: highest rate with p99 < {data['config']['slo_p99_ms']:g} ms and no 429."),
              "", f"| policy | p50 ms @{focus:g}/s | p95 ms | p99 ms | capacity req/s | 429 share at 2x capacity |",
              "|---|---:|---:|---:|---:|---:|"]
     for name, policy in data["policies"].items():

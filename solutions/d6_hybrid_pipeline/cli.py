@@ -3,8 +3,9 @@
     python -m <package> INPUT.csv --url URL --out OUT.csv [--id-column id] [--text-column text]
                         [--concurrency N] [--deadline SECONDS] [--queue-rows N]
 
-Exit status: 0 done (rows the API refused are in the output, with their reason), 2 bad
-arguments or input (a missing column), 3 the API cannot be reached.
+The exit status says what happened (``mlcourse.drill_commands.d6_hybrid_pipeline``): 0 every row scored, 5 every
+row written but some without a prediction (their reason is in the output), 2 bad arguments or
+input (a missing column), 3 the API cannot be reached, 4 ``--url`` is not the API's base URL.
 """
 
 from __future__ import annotations
@@ -15,31 +16,32 @@ import json
 import sys
 import time
 
-import httpx
 import polars as pl
 from tqdm import tqdm
 
-from mlcourse.pipeline.cli_args import EXIT_UNREACHABLE, EXIT_USAGE, parse_args
+from mlcourse.drill_commands.d6_hybrid_pipeline import (
+    EXIT_MISCONFIGURED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    EXIT_USAGE,
+    parse_args,
+    probe_api,
+)
+from mlcourse.pipeline.errors import ConfigurationError, first_leaf
 
 from .client import SentimentClient
 from .output import ResultWriter
 from .pipeline import MissingColumn, read_rows, score_rows
 
 
-def check_reachable(url: str) -> str | None:
-    """None when something answers HTTP at ``url`` (even 503 while the model loads), else why not."""
-    try:
-        httpx.get(f"{url.rstrip('/')}/healthz", timeout=5.0)
-    except httpx.HTTPError as exc:
-        return f"cannot reach the sentiment API at {url}: {type(exc).__name__}: {exc}. Is it running (make serve)?"
-    return None
-
-
 async def run(args: argparse.Namespace, writer: ResultWriter, progress: tqdm) -> dict:
     rows = read_rows(args.input, id_column=args.id_column, text_column=args.text_column)
     async with SentimentClient(args.url, deadline_s=args.deadline, max_connections=args.concurrency) as client:
-        counts = await score_rows(rows, client, writer.write, concurrency=args.concurrency,
-                                  queue_rows=args.queue_rows, skip=writer.done, on_row=progress.update)
+        try:
+            counts = await score_rows(rows, client, writer.write, concurrency=args.concurrency,
+                                      queue_rows=args.queue_rows, skip=writer.done, on_row=progress.update)
+        except* ConfigurationError as group:  # the stages stopped at the first such answer: report that one
+            raise first_leaf(group) from None
     return vars(counts)
 
 
@@ -53,15 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     except MissingColumn as exc:
         print(f"error: {exc} (choose them with --id-column and --text-column)", file=sys.stderr)
         return EXIT_USAGE
-    if first is not None and (problem := check_reachable(args.url)):
-        print(f"error: {problem}", file=sys.stderr)
-        return EXIT_UNREACHABLE
+    if first is not None and (problem := probe_api(args.url)):
+        status, message = problem
+        print(f"error: {message}", file=sys.stderr)
+        return status
     total = pl.scan_csv(args.input, infer_schema=False).select(pl.len()).collect().item()
     start = time.perf_counter()
-    with ResultWriter(args.out) as writer, tqdm(total=total, unit="row", file=sys.stderr) as progress:
-        counts = asyncio.run(run(args, writer, progress))
+    try:
+        with ResultWriter(args.out) as writer, tqdm(total=total, unit="row", file=sys.stderr) as progress:
+            counts = asyncio.run(run(args, writer, progress))
+    except ConfigurationError as exc:  # no row can succeed at this URL
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_MISCONFIGURED
     seconds = time.perf_counter() - start
     scored = counts["rows_ok"] + counts["rows_failed"]
     print(json.dumps({**counts, "seconds": round(seconds, 3), "rows_per_s": round(scored / seconds, 1),
                       "out": str(args.out)}))
-    return 0
+    return EXIT_ROWS_FAILED if counts["rows_failed"] else EXIT_OK

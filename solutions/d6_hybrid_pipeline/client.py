@@ -3,7 +3,9 @@
 One ``httpx.AsyncClient`` (its connections are reused), a timeout on every call, retries with
 exponential backoff and full jitter on 429, 503 and transport errors, ``Retry-After`` honoured,
 a total deadline per text, and typed errors. A 4xx other than 429 is never retried: the same
-request would be refused again. Classifying a text has no side effect, so sending it again after
+request would be refused again. An answer that cannot come from the sentiment API (a 404 or 405,
+or a body not in the contract's JSON) means the base URL is wrong: ``ConfigurationError``, which
+no retry and no other text can fix. Classifying a text has no side effect, so sending it again after
 a dropped connection is safe.
 """
 
@@ -12,11 +14,17 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
-from mlcourse.pipeline.errors import DeadlineExceeded, RequestRejected, RetriesExhausted
+from mlcourse.pipeline.errors import (
+    MISDIRECTED,
+    ConfigurationError,
+    DeadlineExceeded,
+    RequestRejected,
+    RetriesExhausted,
+)
 
 RETRY_STATUSES = frozenset({429, 503})
 ENDPOINT = "/api/sentiment"
@@ -55,7 +63,7 @@ class SentimentClient:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s, limits=limits)
 
-    async def __aenter__(self) -> SentimentClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -79,6 +87,8 @@ class SentimentClient:
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc or 'no detail'}"
             else:
+                if (wrong := misdirected(response, self.base_url)) is not None:
+                    raise wrong
                 if response.status_code == 200:
                     return response.json()
                 last = f"HTTP {response.status_code} {error_text(response)}"
@@ -94,6 +104,30 @@ class SentimentClient:
                 raise DeadlineExceeded(budget, attempt + 1, f"{last}; the next attempt would come after the deadline")
             await asyncio.sleep(wait)
         raise RetriesExhausted(self.max_attempts, last)
+
+
+def misdirected(response: httpx.Response, base_url: str) -> ConfigurationError | None:
+    """The ``ConfigurationError`` when ``response`` cannot come from the sentiment API at ``base_url``, else None:
+    a 404 or 405 (no such route there), a 200 that is not a prediction, another 4xx without the error body."""
+    status = response.status_code
+    if status in MISDIRECTED:
+        answer = f"HTTP {status}"
+    elif status == 200 and json_with(response, "label", "score") is None:
+        answer = f"HTTP 200 with {response.text[:80]!r}, not a prediction"
+    elif 400 <= status < 500 and status not in RETRY_STATUSES and json_with(response, "error") is None:
+        answer = f"HTTP {status} with {response.text[:80]!r}, not the contract's error body"
+    else:
+        return None
+    return ConfigurationError(str(response.request.url), answer, base_url)
+
+
+def json_with(response: httpx.Response, *keys: str) -> dict[str, Any] | None:
+    """The body as a JSON object if it has all of ``keys``, else None."""
+    try:
+        body = response.json()
+    except ValueError:  # not JSON, or not UTF-8
+        return None
+    return body if isinstance(body, dict) and all(key in body for key in keys) else None
 
 
 def error_parts(response: httpx.Response) -> tuple[str, str]:

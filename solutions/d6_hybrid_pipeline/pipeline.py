@@ -59,11 +59,12 @@ def read_rows(path: Path, *, id_column: str = "id", text_column: str = "text", b
 
 async def score_rows(rows: Iterable[Row], client, write: Callable[[Outcome], None], *, concurrency: int = 8,
                      queue_rows: int = 64, skip: set[str] | frozenset[str] = frozenset(),
-                     on_row: Callable[[], None] = lambda: None) -> Counts:
+                     on_row: Callable[[], object] = lambda: None) -> Counts:
     """Score every row through ``client.classify``; ``write`` each outcome as it comes. Returns the counts.
 
     ``skip`` holds ids already written (a resumed run); ``on_row`` is called once per input row
-    (a progress bar). A failed text is an outcome with its reason, never a lost row.
+    (a progress bar). A failed text is an outcome with its reason, never a lost row; a
+    ``ConfigurationError`` (the URL is not the API's) is no text's failure: it stops every stage.
     """
     counts = Counts()
     pending: asyncio.Queue[Row | None] = asyncio.Queue(queue_rows)
