@@ -99,6 +99,7 @@ lab: setup $(LAB_OVERRIDES)
 
 test: export HF_HUB_OFFLINE := 1
 test: setup
+	@if [ -d solutions ]; then echo "== lint, format and types (make lint)"; $(MAKE) --no-print-directory lint; fi
 	@$(PY) -m mlcourse.grading bracket --grades $(GRADES) --test-paths "$(or $(TEST_PATHS),tests notebooks)" \
 	  --drill-paths "$(or $(DRILL_PATHS),drills)" --suite-args="$(NBVAL)"
 

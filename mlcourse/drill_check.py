@@ -59,8 +59,10 @@ class Feedback:
     def _notes(self) -> list[str]:
         notes = []
         if self.timed_out:
-            notes.append(f"Stopped at the time limit ({self.limit_s:g} s): a check or your code at import "
-                         f"did not finish. Look for a loop or a wait that never ends.")
+            notes.append(
+                f"Stopped at the time limit ({self.limit_s:g} s): a check or your code at import "
+                f"did not finish. Look for a loop or a wait that never ends."
+            )
         if not self.checks:
             notes.append(f"No check ran. pytest's last lines:\n{self.log_tail}")
         return notes
@@ -79,15 +81,22 @@ class Feedback:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        parts = [f"<p><b>{html.escape(note)}</b></p>" if "\n" not in note else f"<pre>{html.escape(note)}</pre>"
-                 for note in self._notes()]
+        parts = [
+            f"<p><b>{html.escape(note)}</b></p>" if "\n" not in note else f"<pre>{html.escape(note)}</pre>"
+            for note in self._notes()
+        ]
         if self.checks:
             earned = sum(c.points for c in self.checks if c.passed)
             possible = sum(c.points for c in self.checks)
-            rows = "".join(f"<tr><td>{'✅' if c.passed else '❌'}</td><td><code>{html.escape(c.name)}</code></td>"
-                           f"<td>{c.points}</td><td>{html.escape(_message(c))}</td></tr>" for c in self.checks)
-            parts.append(f"<p><b>{html.escape(self.drill)}: {earned}/{possible} points</b></p>"
-                         f"<table><tr><th></th><th>check</th><th>points</th><th>message</th></tr>{rows}</table>")
+            rows = "".join(
+                f"<tr><td>{'✅' if c.passed else '❌'}</td><td><code>{html.escape(c.name)}</code></td>"
+                f"<td>{c.points}</td><td>{html.escape(_message(c))}</td></tr>"
+                for c in self.checks
+            )
+            parts.append(
+                f"<p><b>{html.escape(self.drill)}: {earned}/{possible} points</b></p>"
+                f"<table><tr><th></th><th>check</th><th>points</th><th>message</th></tr>{rows}</table>"
+            )
         link = html.escape(self._link())
         parts.append(f'<p>The task and its checks: <a href="{link}" target="_blank">{link}</a></p>')
         return "\n".join(parts)
@@ -128,11 +137,32 @@ def check(drill: str, impl: str | Path = "drills", limit_s: float = 600.0) -> Fe
     folder = drill_folder(drill)
     with tempfile.TemporaryDirectory(prefix="mlcourse-check-") as tmp:
         grades = Path(tmp) / "grades.json"
-        command = [sys.executable, "-m", "pytest", str(folder.relative_to(REPO_ROOT)), "--impl", str(impl),
-                   "--grades", str(grades), "-v", "--color=no", "--tb=no", "-p", "no:cacheprovider"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(folder.relative_to(REPO_ROOT)),
+            "--impl",
+            str(impl),
+            "--grades",
+            str(grades),
+            "-v",
+            "--color=no",
+            "--tb=no",
+            "-p",
+            "no:cacheprovider",
+        ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         tail: list[str] = []
         with tqdm(total=100, desc=folder.name, unit="%") as bar:
             reader = threading.Thread(target=_follow, args=(process.stdout, bar, tail), daemon=True)

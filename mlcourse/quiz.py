@@ -35,7 +35,7 @@ def normalise(answer: str) -> str:
     if not text:
         return ""
     if not all(LETTERS.fullmatch(char) for char in text):
-        raise AnswerFormatError(f"{answer!r}: answer with choice letters a to f only, e.g. \"b\" or \"a,c\"")
+        raise AnswerFormatError(f'{answer!r}: answer with choice letters a to f only, e.g. "b" or "a,c"')
     return ",".join(sorted(set(text)))
 
 
@@ -65,7 +65,7 @@ def read_questions(path: Path) -> dict[str, PrintedQuestion]:
         for letter, text in zip(parts[1::2], parts[2::2]):
             text = " ".join(text.split())
             if found := POINTER.search(text):
-                pointers[letter], text = found.group(1), text[:found.start()].rstrip()
+                pointers[letter], text = found.group(1), text[: found.start()].rstrip()
             options[letter] = text
         pointer = " ".join(stem.group(1).split()) if stem else ""
         questions[question_id] = PrintedQuestion(question_id, pointer, options, pointers)
@@ -92,10 +92,10 @@ def load_answers(path: Path) -> dict[str, str]:
     except FileNotFoundError as error:
         raise AnswerFormatError(f"{path} is missing: answer in the drill's answers.toml") from error
     except tomllib.TOMLDecodeError as error:
-        raise AnswerFormatError(f"{path} is not valid TOML ({error}): keep lines like q01 = \"b\"") from error
+        raise AnswerFormatError(f'{path} is not valid TOML ({error}): keep lines like q01 = "b"') from error
     not_text = sorted(key for key, value in answers.items() if not isinstance(value, str))
     if not_text:
-        raise AnswerFormatError(f"{path}: answers must be quoted strings, e.g. q01 = \"b\"; fix {', '.join(not_text)}")
+        raise AnswerFormatError(f'{path}: answers must be quoted strings, e.g. q01 = "b"; fix {", ".join(not_text)}')
     return answers
 
 

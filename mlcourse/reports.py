@@ -38,12 +38,15 @@ def new_figure(columns: int = 1, *, width: float = 6.5, height: float = 4.0) -> 
 
 
 def machine_line(facts: dict[str, Any]) -> str:
-    return (f"Measured on {facts['cpus']} CPUs (1-minute load average {facts['load_avg_1m']}: other processes share "
-            f"them), Python {facts['python']}, {facts['platform']}, at {facts['measured_at']}.")
+    return (
+        f"Measured on {facts['cpus']} CPUs (1-minute load average {facts['load_avg_1m']}: other processes share "
+        f"them), Python {facts['python']}, {facts['platform']}, at {facts['measured_at']}."
+    )
 
 
-def write_report(out_dir: Path, *, title: str, markdown: str, data: dict[str, Any],
-                 figure: Figure | None = None) -> dict[str, Path]:
+def write_report(
+    out_dir: Path, *, title: str, markdown: str, data: dict[str, Any], figure: Figure | None = None
+) -> dict[str, Path]:
     """Write the three files into ``out_dir``; ``data`` gains a ``machine`` entry. Returns the paths by suffix."""
     out_dir.mkdir(parents=True, exist_ok=True)
     facts = machine_facts()

@@ -14,6 +14,7 @@ from mlcourse.impl import load_drill
 
 pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
 
+
 def reference_batcher() -> type:
     return load_drill("solutions", "d1_sentiment_api").module("batcher").Batcher
 

@@ -24,8 +24,9 @@ from mlcourse.paths import BUILD_DIR, REPO_ROOT
 
 BOOK = BUILD_DIR / "book"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None,
-                                    reason="Debian's chromium is not installed (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
 RESOURCE_ATTRIBUTES = {"script": "src", "img": "src", "link": "href", "iframe": "src", "source": "src", "video": "src"}
 SCREENSHOTS = {  # name: (page, window height in pixels: tall enough to reach the plot)
     "front-page": ("index.html", 1600),
@@ -56,10 +57,22 @@ class Resources(HTMLParser):
 def chromium(*args: str, tmp: Path, height: int = 1600) -> str:
     """Headless Chromium with no way out: host names do not resolve, every request goes to a closed port."""
     assert CHROMIUM is not None, "the checks that call this skip where Chromium is missing"
-    command = [CHROMIUM, "--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND",
-               "--proxy-server=http://127.0.0.1:9", f"--user-data-dir={tmp}", f"--window-size=1280,{height}",
-               "--virtual-time-budget=5000", *(["--no-sandbox"] if os.geteuid() == 0 else []), *args]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=http://127.0.0.1:9",
+        f"--user-data-dir={tmp}",
+        f"--window-size=1280,{height}",
+        "--virtual-time-budget=5000",
+        *(["--no-sandbox"] if os.geteuid() == 0 else []),
+        *args,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
     return done.stdout
 
@@ -92,13 +105,17 @@ def test_no_page_holds_reference_code(book: Path) -> None:
     """No three consecutive lines found only in ``solutions/`` (not in the starters) appear in a page."""
     if not (REPO_ROOT / "solutions").is_dir():
         pytest.skip("the learners' bundle has no solutions/ to compare with")
-    text = "\n".join(line.strip() for page in book.rglob("*.html")
-                     for line in html.unescape(re.sub(r"<[^>]+>", "", page.read_text())).splitlines() if line.strip())
+    text = "\n".join(
+        line.strip()
+        for page in book.rglob("*.html")
+        for line in html.unescape(re.sub(r"<[^>]+>", "", page.read_text())).splitlines()
+        if line.strip()
+    )
     starters = {line.strip() for path in (REPO_ROOT / "drills").rglob("*.py") for line in path.read_text().splitlines()}
     for path in sorted((REPO_ROOT / "solutions").rglob("*.py")):
         lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
         for start in range(len(lines) - 3):
-            window = lines[start:start + 4]
+            window = lines[start : start + 4]
             if not starters.intersection(window):
                 assert "\n".join(window) not in text, f"a page shows {path.relative_to(REPO_ROOT)}: {window[0]}"
 

@@ -15,13 +15,17 @@ from mlcourse.api import contract
 
 pytestmark = pytest.mark.needs_solutions  # imports the reference implementation
 
-LIMITS = {"max_batch_size": contract.MAX_BATCH_SIZE, "max_wait_ms": contract.MAX_WAIT_MS,
-          "queue_limit": contract.QUEUE_LIMIT}
+LIMITS = {
+    "max_batch_size": contract.MAX_BATCH_SIZE,
+    "max_wait_ms": contract.MAX_WAIT_MS,
+    "queue_limit": contract.QUEUE_LIMIT,
+}
 
 
 def test_the_contract_holds_the_drills_stated_limits():
     assert (contract.MAX_BATCH_SIZE, contract.MAX_WAIT_MS, contract.QUEUE_LIMIT) == (16, 50.0, 200), (
-        "the drill's README states batch size 16, 50 ms, queue limit 200: change both together")
+        "the drill's README states batch size 16, 50 ms, queue limit 200: change both together"
+    )
 
 
 @pytest.mark.parametrize("tree", ["drills", "solutions"])

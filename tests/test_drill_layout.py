@@ -32,8 +32,9 @@ ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def learner_modules(drill: str) -> list[str]:
     """The modules a learner writes: every .py of the solution but checks and fixtures."""
     folder = REPO_ROOT / "solutions" / drill
-    return sorted(p.stem for p in folder.glob("*.py")
-                  if not p.name.startswith(("test_", "conftest")) and p.stem != "__main__")
+    return sorted(
+        p.stem for p in folder.glob("*.py") if not p.name.startswith(("test_", "conftest")) and p.stem != "__main__"
+    )
 
 
 def public_surface(module: ModuleType) -> dict[str, str]:
@@ -115,9 +116,24 @@ def collected_checks(tmp_path_factory) -> dict:
     """Every pointed check as the harness collects it (parametrized instances included), without running one."""
     grades = tmp_path_factory.mktemp("collect") / "grades.json"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "drills", "--impl", "solutions", "--collect-only", "-q",
-         "-p", "no:cacheprovider", "--grades", str(grades)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "drills",
+            "--impl",
+            "solutions",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--grades",
+            str(grades),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0 and grades.exists(), result.stdout[-2000:] + result.stderr[-2000:]
     return json.loads(grades.read_text())["drills"]
@@ -130,5 +146,6 @@ def test_readme_points_table_matches_the_checks(drill, collected_checks):
     assert readme.is_file(), f"drills/{drill} has no README.md: the task and its points table go there"
     listed, total = readme_points(readme)
     assert listed == carried, (
-        f"drills/{drill}/README.md's points table adds up to {listed} points, its checks carry {carried}")
+        f"drills/{drill}/README.md's points table adds up to {listed} points, its checks carry {carried}"
+    )
     assert total in (None, carried), f"drills/{drill}/README.md says the total is {total}, its checks carry {carried}"

@@ -23,12 +23,22 @@ def test_profile_samples_are_split_between_the_model_and_the_event_loop(tmp_path
     collapsed.write_text(
         "thread (1): uvloop_0;_worker (thread.py:83);SentimentServing.predict_batch (serving.py:58) 90\n"
         "thread (2): MainThread;Server.run (uvicorn/server.py:86);respond (app.py:10) 8\n"
-        "thread (3): gc;collect (gc.py:1) 2\n")
-    assert profile_shares(collapsed) == {"model (predict_batch)": 0.9, "event loop (HTTP, JSON, batcher)": 0.08,
-                                         "other": 0.02}
+        "thread (3): gc;collect (gc.py:1) 2\n"
+    )
+    assert profile_shares(collapsed) == {
+        "model (predict_batch)": 0.9,
+        "event loop (HTTP, JSON, batcher)": 0.08,
+        "other": 0.02,
+    }
 
 
 def test_report_flags_a_generator_too_slow_for_the_capacity():
-    data = {"generator_ceiling": 200.0, "offline_texts_per_s": 180.0, "server": {"capacity": 150.0},
-            "mean_batch": 16.0, "efficiency": 150 / 180, "generator_not_the_limit": False}
+    data = {
+        "generator_ceiling": 200.0,
+        "offline_texts_per_s": 180.0,
+        "server": {"capacity": 150.0},
+        "mean_batch": 16.0,
+        "efficiency": 150 / 180,
+        "generator_not_the_limit": False,
+    }
     assert "may be the generator's" in render(data)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,8 +40,9 @@ def test_py_port_predicts_survives_kill_9_restarts_and_times_out(tmp_path: Path)
     model = load_model(model_path)
     features, _ = load_table()
     rows = [list(row) for row in features.head(60).rows()]
-    expected = write_terms(tmp_path / "expected.etf",
-                           [(row, (p := model.predict(row))["label"], p["probabilities"]) for row in rows])
+    expected = write_terms(
+        tmp_path / "expected.etf", [(row, (p := model.predict(row))["label"], p["probabilities"]) for row in rows]
+    )
     run = run_suites(["py_port"], port_env(model_path, PYPORT_EXPECTED=expected))
     assert passed(run), run.output
 
@@ -50,8 +51,13 @@ def test_py_port_predicts_survives_kill_9_restarts_and_times_out(tmp_path: Path)
 def test_sentiment_client_against_a_served_d1(tmp_path: Path) -> None:
     """Answers, 429s under a burst, a deadline on time: one text per call at 100 ms, at most 2 waiting."""
     expected = write_terms(tmp_path / "d1.etf", [(text, *fake_prediction(text).values()) for text in TEXTS])
-    with served(reference_impl(), fake=FakeCost(call_s=0.1, per_text_s=0.0), batching="none", queue_limit=2,
-                log_path=tmp_path / "server.log") as server:
+    with served(
+        reference_impl(),
+        fake=FakeCost(call_s=0.1, per_text_s=0.0),
+        batching="none",
+        queue_limit=2,
+        log_path=tmp_path / "server.log",
+    ) as server:
         run = run_suites(["sentiment_client"], {**os.environ, "D1_URL": server.url, "D1_EXPECTED": str(expected)})
     assert passed(run), run.output
 

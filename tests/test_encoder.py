@@ -14,8 +14,7 @@ from mlcourse.encoder.parity import PARITY_TOLERANCE, compare, run_parity
 from mlcourse.sentiment import DEFAULT_MODEL_DIR
 
 # Short, empty, punctuated and far too long: padding, filler rows and truncation all appear.
-TEXTS = ["I love this", "", "worst. flight. ever!!! " * 60, "ok", "the crew was lovely but the seat was broken",
-         "meh"]
+TEXTS = ["I love this", "", "worst. flight. ever!!! " * 60, "ok", "the crew was lovely but the seat was broken", "meh"]
 
 needs_default_model = pytest.mark.skipif(
     not (DEFAULT_MODEL_DIR / "config.json").is_file(),

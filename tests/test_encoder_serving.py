@@ -21,8 +21,14 @@ def tiny_bert(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     torch.manual_seed(0)
-    config = BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
-                        id2label={0: "negative", 1: "positive"}, label2id={"negative": 0, "positive": 1})
+    config = BertConfig(
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        id2label={0: "negative", 1: "positive"},
+        label2id={"negative": 0, "positive": 1},
+    )
     BertForSequenceClassification(config).eval().save_pretrained(folder)
     AutoTokenizer.from_pretrained(str(base_model_dir())).save_pretrained(folder)
     return folder
@@ -99,8 +105,12 @@ def test_parity_cli_ends_with_json(tiny_bert):
 
     from mlcourse.encoder.parity import PARITY_TOLERANCE
 
-    done = subprocess.run([sys.executable, "-m", "mlcourse.encoder", "parity", "--model", str(tiny_bert),
-                           "--texts", "20"], capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcourse.encoder", "parity", "--model", str(tiny_bert), "--texts", "20"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["max_abs_logit_diff"] <= PARITY_TOLERANCE and figures["label_agreement"] == 1.0

@@ -6,8 +6,8 @@ import io
 import struct
 import subprocess
 import sys
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import erlang
 import pytest
@@ -85,14 +85,17 @@ def test_replies_follow_the_requests_and_each_keeps_its_ref(model: LogisticModel
     assert [as_python(reply) for reply in got] == [(i, ("ok", model.predict(row))) for i, row in enumerate(rows)]
 
 
-@pytest.mark.parametrize(("body", "kind"), [
-    ([1.0, 2.0], "bad_features"),
-    ([1.0, 2.0, 3.0, True], "bad_features"),
-    ([1.0, string("x"), 3.0, 4.0], "bad_features"),
-    (atom("predict"), "bad_features"),
-    ((atom("sleep"), -1), "bad_sleep"),
-    ((atom("sleep"), 10_000_000), "bad_sleep"),
-])
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ([1.0, 2.0], "bad_features"),
+        ([1.0, 2.0, 3.0, True], "bad_features"),
+        ([1.0, string("x"), 3.0, 4.0], "bad_features"),
+        (atom("predict"), "bad_features"),
+        ((atom("sleep"), -1), "bad_sleep"),
+        ((atom("sleep"), 10_000_000), "bad_sleep"),
+    ],
+)
 def test_a_bad_request_fails_alone_under_its_ref(model: LogisticModel, body: object, kind: str) -> None:
     _, [bad, good] = serve(model, frame((41, body)) + frame((42, ROW)))
     ref, (tag, (got_kind, message)) = as_python(bad)
@@ -101,16 +104,20 @@ def test_a_bad_request_fails_alone_under_its_ref(model: LogisticModel, body: obj
     assert as_python(good) == (42, ("ok", model.predict(ROW)))
 
 
-@pytest.mark.parametrize(("payload", "kind"), [
-    (b"\x83", "bad_frame"),  # the version byte and nothing else
-    (b"not a term at all", "bad_frame"),
-    (erlang.term_to_binary((1, ROW))[:-3], "bad_frame"),  # truncated inside the term
-    (erlang.term_to_binary([1, ROW]), "bad_term"),  # a list, not {ref, features}
-    (erlang.term_to_binary((1, ROW, 3)), "bad_term"),
-    (b"", "bad_frame"),
-])
-def test_a_bad_frame_gets_an_error_without_a_ref_and_the_worker_serves_on(model: LogisticModel, payload: bytes,
-                                                                           kind: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [
+        (b"\x83", "bad_frame"),  # the version byte and nothing else
+        (b"not a term at all", "bad_frame"),
+        (erlang.term_to_binary((1, ROW))[:-3], "bad_frame"),  # truncated inside the term
+        (erlang.term_to_binary([1, ROW]), "bad_term"),  # a list, not {ref, features}
+        (erlang.term_to_binary((1, ROW, 3)), "bad_term"),
+        (b"", "bad_frame"),
+    ],
+)
+def test_a_bad_frame_gets_an_error_without_a_ref_and_the_worker_serves_on(
+    model: LogisticModel, payload: bytes, kind: str
+) -> None:
     _, [bad, good] = serve(model, struct.pack(">H", len(payload)) + payload + frame((42, ROW)))
     assert bad[0] == NIL  # Elixir reads {nil, {:error, {kind, message}}}
     tag, (got_kind, message) = as_python(bad[1])
@@ -149,20 +156,35 @@ def test_a_stream_that_ends_inside_a_frame_ends_the_worker_with_status_2(model: 
     assert len(got) == 1
 
 
-def test_the_process_speaks_on_fds_3_and_4_and_a_stray_print_cannot_reach_them(model_path: Path,
-                                                                                model: LogisticModel) -> None:
+def test_the_process_speaks_on_fds_3_and_4_and_a_stray_print_cannot_reach_them(
+    model_path: Path, model: LogisticModel
+) -> None:
     """As an Erlang port with :nouse_stdio starts it: frames on fds 3/4, stdout and stderr the VM's own."""
-    shell = 'exec "$0" -c "print(\'stray\'); import runpy, sys; sys.argv = [\'etf_worker\', \'$1\']; ' \
-            'runpy.run_module(\'mlcourse.port.etf_worker\', run_name=\'__main__\')" 3<&0 4>&1 </dev/null 1>&2'
-    child = subprocess.run(["sh", "-c", shell, sys.executable, str(model_path)], input=frame((1, ROW)) + frame((2, ROW)),
-                           capture_output=True, cwd=REPO_ROOT, timeout=60)
+    shell = (
+        "exec \"$0\" -c \"print('stray'); import runpy, sys; sys.argv = ['etf_worker', '$1']; "
+        "runpy.run_module('mlcourse.port.etf_worker', run_name='__main__')\" 3<&0 4>&1 </dev/null 1>&2"
+    )
+    child = subprocess.run(
+        ["sh", "-c", shell, sys.executable, str(model_path)],
+        input=frame((1, ROW)) + frame((2, ROW)),
+        capture_output=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
     assert child.returncode == 0, child.stderr.decode()
     assert [as_python(reply) for reply in replies(child.stdout)] == [(i, ("ok", model.predict(ROW))) for i in (1, 2)]
     assert b"stray" in child.stderr
 
 
 def test_started_without_fds_3_and_4_it_says_how_to_start_it(model_path: Path) -> None:
-    child = subprocess.run([sys.executable, "-m", "mlcourse.port.etf_worker", str(model_path)], capture_output=True,
-                           text=True, cwd=REPO_ROOT, timeout=60, close_fds=True, stdin=subprocess.DEVNULL)
+    child = subprocess.run(
+        [sys.executable, "-m", "mlcourse.port.etf_worker", str(model_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+        close_fds=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert child.returncode == 64
     assert ":nouse_stdio" in child.stderr

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
 
 @pytest.fixture(scope="module")
 def client():
-    with served("solutions", fake=FakeCost(), ready_timeout_s=60) as server, \
-            httpx.Client(base_url=server.url, timeout=10) as http:
+    with (
+        served("solutions", fake=FakeCost(), ready_timeout_s=60) as server,
+        httpx.Client(base_url=server.url, timeout=10) as http,
+    ):
         yield http
 
 

@@ -19,7 +19,8 @@ def cells(path):
 @pytest.mark.parametrize("notebook", PAIRED, ids=[p.stem for p in PAIRED])
 def test_paired_script_matches_its_notebook(notebook):
     assert cells(notebook) == cells(notebook.with_suffix(".py")), (
-        f"{notebook.name} and its script differ: run `jupytext --sync {notebook.relative_to(REPO_ROOT)}`")
+        f"{notebook.name} and its script differ: run `jupytext --sync {notebook.relative_to(REPO_ROOT)}`"
+    )
 
 
 def test_the_workflow_notebook_is_paired():

@@ -68,8 +68,13 @@ def test_request_count_is_capped():
 
 
 def test_percentiles_and_shares():
-    result = LoadResult(rate=10, duration_s=1, due_s=[i / 10 for i in range(10)],
-                        latency_s=[0.01 * (i + 1) for i in range(10)], status=[200] * 8 + [429] * 2)
+    result = LoadResult(
+        rate=10,
+        duration_s=1,
+        due_s=[i / 10 for i in range(10)],
+        latency_s=[0.01 * (i + 1) for i in range(10)],
+        status=[200] * 8 + [429] * 2,
+    )
     assert result.share(429) == 0.2
     assert result.percentiles_ms()["max"] == 80.0  # 200s only
     assert result.percentiles_ms(None)["max"] == 100.0

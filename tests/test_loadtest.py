@@ -32,7 +32,12 @@ def test_serving_an_unwritten_create_app_says_what_is_missing(tmp_path):
     (drill / "__init__.py").write_text('"""A submission that has not started."""\n')
     unwritten = "def create_app(predict_batch=None, **limits):\n    raise NotImplementedError('write me')\n"
     (drill / "app.py").write_text(unwritten)
-    shown = subprocess.run([sys.executable, "-m", "mlcourse.api.serve", "--impl", str(tmp_path), "--fake"],
-                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "mlcourse.api.serve", "--impl", str(tmp_path), "--fake"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shown.returncode == 1
     assert "create_app is not written yet: write me" in shown.stderr

@@ -38,8 +38,9 @@ def test_the_served_document_declares_the_contract(api_url):
     sent: Counter[str] = Counter()
 
     @given(case=st.one_of([schema.as_strategy(mode) for mode in GenerationMode]))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     def conforms(case: schemathesis.Case) -> None:
         sent[f"{case.method} {case.path} {case.meta.generation.mode if case.meta else ''}".strip()] += 1
         case.call_and_validate(timeout=10)

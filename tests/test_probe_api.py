@@ -23,12 +23,15 @@ def server():
         yield running
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("http://127.0.0.1:8000/api/sentiment", "http://127.0.0.1:8000"),
-    ("http://127.0.0.1:8000/healthz/", "http://127.0.0.1:8000"),
-    ("http://host:8000/prefix/api/sentiment", "http://host:8000/prefix"),
-    ("http://127.0.0.1:8000/v2/predict", "http://127.0.0.1:8000"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:8000/api/sentiment", "http://127.0.0.1:8000"),
+        ("http://127.0.0.1:8000/healthz/", "http://127.0.0.1:8000"),
+        ("http://host:8000/prefix/api/sentiment", "http://host:8000/prefix"),
+        ("http://127.0.0.1:8000/v2/predict", "http://127.0.0.1:8000"),
+    ],
+)
 def test_expected_base_url(given, expected):
     assert expected_base_url(given) == expected
 
@@ -54,8 +57,13 @@ def test_probe_tells_the_base_url_from_the_rest(server):
 
 def test_the_benchmark_refuses_a_wrong_url_before_it_runs(server, tmp_path):
     wrong = f"{server.url}/api/sentiment"
-    done = subprocess.run([sys.executable, "-m", "mlcourse.pipeline.bench", "--url", wrong, "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcourse.pipeline.bench", "--url", wrong, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == EXIT_MISCONFIGURED and wrong in done.stderr and "Traceback" not in done.stderr, (
-        f"exit {done.returncode}: {done.stderr[-800:]}")
+        f"exit {done.returncode}: {done.stderr[-800:]}"
+    )
     assert not any(tmp_path.iterdir()), "nothing runs, nothing is written, with a wrong --url"

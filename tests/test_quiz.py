@@ -38,7 +38,9 @@ def test_anything_but_choice_letters_is_refused():
 def test_hash_depends_on_salt_question_and_answer_but_not_spelling():
     base = answer_hash("q01", "a,c", "s")
     assert base == answer_hash("q01", "C A", "s")
-    assert len({base, answer_hash("q02", "a,c", "s"), answer_hash("q01", "a", "s"), answer_hash("q01", "a,c", "t")}) == 4
+    assert (
+        len({base, answer_hash("q02", "a,c", "s"), answer_hash("q01", "a", "s"), answer_hash("q01", "a,c", "t")}) == 4
+    )
 
 
 def test_key_tool_hashes_an_answered_file_and_refuses_a_blank_one(tmp_path, capsys):
@@ -52,7 +54,7 @@ def test_key_tool_hashes_an_answered_file_and_refuses_a_blank_one(tmp_path, caps
         make_key(answered, "s")
 
 
-@pytest.mark.parametrize("text, message", [('q01 = b', "not valid TOML"), ("q01 = 2", "quoted strings")])
+@pytest.mark.parametrize("text, message", [("q01 = b", "not valid TOML"), ("q01 = 2", "quoted strings")])
 def test_a_malformed_answers_file_says_how_to_fix_it(tmp_path, text, message):
     path = tmp_path / "answers.toml"
     path.write_text(text)
@@ -81,7 +83,9 @@ def test_every_pointer_names_a_section_that_exists():
     for question in PRINTED.values():
         pointers[question.id] = question.pointer
         if question.option_pointers:
-            assert question.option_pointers.keys() == question.options.keys(), f"{question.id}: a statement lacks a pointer"
+            assert question.option_pointers.keys() == question.options.keys(), (
+                f"{question.id}: a statement lacks a pointer"
+            )
         pointers |= {f"{question.id} {letter})": where for letter, where in question.option_pointers.items()}
     unnamed = sorted(name for name, where in pointers.items() if not NAMES_A_PLACE.search(where))
     assert not unnamed, f"pointers that name no notebook section or page: {unnamed}"
@@ -95,9 +99,14 @@ def test_the_right_option_is_seldom_the_longest():
     key = load_answers(REPO_ROOT / "solutions" / "d7_knowledge_check" / "answers.toml")
     assert key.keys() == PRINTED.keys(), "QUESTIONS.md and the solutions' answers.toml list different questions"
     single = [q for q in PRINTED.values() if "," not in normalise(key[q.id])]
-    longest = [q.id for q in single
-               if all(len(q.options[key[q.id]]) > len(text) for letter, text in q.options.items() if letter != key[q.id])]
-    assert len(longest) <= len(single) / 3, f"the right option is the longest in {len(longest)} of {len(single)}: {longest}"
+    longest = [
+        q.id
+        for q in single
+        if all(len(q.options[key[q.id]]) > len(text) for letter, text in q.options.items() if letter != key[q.id])
+    ]
+    assert len(longest) <= len(single) / 3, (
+        f"the right option is the longest in {len(longest)} of {len(single)}: {longest}"
+    )
 
 
 @pytest.mark.needs_solutions
@@ -107,9 +116,25 @@ def test_a_failed_check_prints_its_message_not_its_source(tmp_path):
     submission = tmp_path / "d7_knowledge_check"
     submission.mkdir()
     (submission / "answers.toml").write_text(re.sub(r'(?m)^k1 = ".*?"', 'k1 = "a"', answered), encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "drills/d7_knowledge_check",
-                          "--impl", str(tmp_path), "-q", "-k", "k1"], cwd=REPO_ROOT, capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "drills/d7_knowledge_check",
+            "--impl",
+            str(tmp_path),
+            "-q",
+            "-k",
+            "k1",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert re.search(r"k1: 'a' is not exactly the right set: \d right letter\(s\) missing, 0 wrong", run.stdout)
     assert "answer_hash(" not in run.stdout and "KEY[" not in run.stdout, run.stdout

@@ -51,8 +51,12 @@ def urls():
     try:
         port = free_port()
         main = run(sentiment_app(FAKE, impl="solutions", model_cpus=0.25), port)
-        tight = run(sentiment_app(SLOW, impl="solutions", model_cpus=0.25, max_ongoing=1, queue_limit=2), port,
-                    name="tight", route_prefix="/tight")
+        tight = run(
+            sentiment_app(SLOW, impl="solutions", model_cpus=0.25, max_ongoing=1, queue_limit=2),
+            port,
+            name="tight",
+            route_prefix="/tight",
+        )
         yield {"main": main, "tight": tight}
     finally:
         left = cluster.stop()

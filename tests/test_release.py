@@ -18,8 +18,14 @@ SENTIMENT_STAMP = MODELS_DIR / "sentiment-minilm" / "build_stamp.json"
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("release") / "course"
-    done = subprocess.run([sys.executable, "-m", "mlcourse.grading", "release", str(out)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcourse.grading", "release", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -51,11 +57,22 @@ def test_the_readme_commands_work_in_the_bundle(bundle):
     lab = subprocess.run(["make", "-n", "lab"], cwd=bundle, capture_output=True, text=True, timeout=60, check=False)
     assert lab.returncode == 0 and "jupyter lab --ServerApp.root_dir=" + str(bundle) in lab.stdout, lab.stdout
     # `-o STAMP`: never reinstall into the shared venv (that would point its editable mlcourse at the bundle).
-    stamp = subprocess.run("echo .venv/.installed-$(cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)",
-                           shell=True, cwd=bundle, capture_output=True, text=True, check=True).stdout.strip()
-    test = subprocess.run(["make", "-o", stamp, "test", "TEST_PATHS=tests/test_grading.py",
-                           "DRILL_PATHS=drills/d2_jit_matmul"],
-                          cwd=bundle, capture_output=True, text=True, timeout=600, check=False)
+    stamp = subprocess.run(
+        "echo .venv/.installed-$(cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)",
+        shell=True,
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    test = subprocess.run(
+        ["make", "-o", stamp, "test", "TEST_PATHS=tests/test_grading.py", "DRILL_PATHS=drills/d2_jit_matmul"],
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     output = test.stdout + test.stderr
     assert test.returncode == 0, output[-4000:]
     assert "passed" in output and "Points per drill (--impl drills)" in output

@@ -25,7 +25,9 @@ from mlcourse.tabular.data import make_big_csv, make_classification_csv
 from mlcourse.tabular.memory import MeasurementError, measure_peak_memory
 from mlcourse.tabular.plot import plot_history
 
-STATS = PrepStats(target="kind", classes=("a", "b"), numeric={"size": (2.0, 0.5)}, categorical={"colour": ("blue", "red")})
+STATS = PrepStats(
+    target="kind", classes=("a", "b"), numeric={"size": (2.0, 0.5)}, categorical={"colour": ("blue", "red")}
+)
 
 
 def fake_prepared() -> Prepared:
@@ -72,8 +74,12 @@ def test_summary_reports_split_nulls_and_metrics() -> None:
 
 
 def test_cli_prints_json_last_and_saves_the_curve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main("d3", ["any.csv", "--target", "kind", "--out", str(tmp_path)],
-                  prepare=lambda path, target, **_: fake_prepared(), train=fake_train)
+    status = main(
+        "d3",
+        ["any.csv", "--target", "kind", "--out", str(tmp_path)],
+        prepare=lambda path, target, **_: fake_prepared(),
+        train=fake_train,
+    )
     assert status == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["val_accuracy"] == 0.5
     assert (tmp_path / "training_curve.png").stat().st_size > 0
@@ -107,8 +113,9 @@ def test_big_csv_is_written_in_chunks_with_one_header_and_reused(tmp_path: Path)
 
 def test_peak_memory_sees_an_allocation_and_returns_the_result() -> None:
     idle = measure_peak_memory("result = pl.DataFrame({'n': [n]})", n=1)
-    busy = measure_peak_memory("import numpy as np\nblock = np.ones(n // 8)\nresult = pl.DataFrame({'n': [block.size]})",
-                               n=200 * 2**20)
+    busy = measure_peak_memory(
+        "import numpy as np\nblock = np.ones(n // 8)\nresult = pl.DataFrame({'n': [block.size]})", n=200 * 2**20
+    )
     assert idle.result.item() == 1 and busy.result.item() == 200 * 2**20 // 8
     assert busy.query_mib - idle.query_mib > 150
 

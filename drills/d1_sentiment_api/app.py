@@ -23,8 +23,9 @@ CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and co
 class SentimentService:
     """What the routes share: the model's state (loading, ready, failed, stopping) and the counts."""
 
-    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, Any],
-                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
+    def __init__(
+        self, load_model: Callable[[], PredictBatch], limits: dict[str, Any], body_timeout_s: float = BODY_TIMEOUT_S
+    ) -> None:
         self.load_model = load_model
         self.limits = limits
         self.body_timeout_s = body_timeout_s

@@ -156,8 +156,10 @@ def test_full_queue_answers_429_and_loses_nothing_accepted(create_app, run):
             await until(lambda: model.batches, what="the first request never reached the model")
             texts = [f"flood request {i}" for i in range(extra)]
             tasks = [asyncio.create_task(post(client, text)) for text in texts]
-            await until(lambda: sum(t.done() for t in tasks) >= extra - queue_limit - batch,
-                        what=f"with {queue_limit} requests waiting, answer new requests 429 at once, do not queue them")
+            await until(
+                lambda: sum(t.done() for t in tasks) >= extra - queue_limit - batch,
+                what=f"with {queue_limit} requests waiting, answer new requests 429 at once, do not queue them",
+            )
             await asyncio.sleep(0.2)
             early = [t.result().status_code for t in tasks if t.done()]
             model.resume()
@@ -229,8 +231,9 @@ def test_metrics_report_queue_batches_and_responses(create_app, run):
     model = FakeSentimentModel(max_pause_s=10)
 
     async def traffic():
-        async with InProcessApp(create_app(model.predict_batch, max_batch_size=2, max_wait_ms=20, queue_limit=3),
-                                timeout_s=10) as client:
+        async with InProcessApp(
+            create_app(model.predict_batch, max_batch_size=2, max_wait_ms=20, queue_limit=3), timeout_s=10
+        ) as client:
             await wait_until_ready(client)
             model.pause()
             tasks = [asyncio.create_task(post(client, f"counted {i}")) for i in range(10)]
@@ -246,10 +249,14 @@ def test_metrics_report_queue_batches_and_responses(create_app, run):
         during, responses, after = run(traffic())
     finally:
         model.resume()
-    counts = {key: sum(1 for r in responses if r.status_code // 100 == 2) if key == "2xx" else
-              sum(1 for r in responses if r.status_code == 429) if key == "429" else
-              sum(1 for r in responses if r.status_code // 100 == 4 and r.status_code != 429)
-              for key in ("2xx", "429", "4xx")}
+    counts = {
+        key: sum(1 for r in responses if r.status_code // 100 == 2)
+        if key == "2xx"
+        else sum(1 for r in responses if r.status_code == 429)
+        if key == "429"
+        else sum(1 for r in responses if r.status_code // 100 == 4 and r.status_code != 429)
+        for key in ("2xx", "429", "4xx")
+    }
     for key in ("queue_depth", "batch_sizes", "responses"):
         assert key in after, f"/metrics must report {key!r}; it answered {sorted(after)}"
     assert 1 <= during["queue_depth"] <= 3, (

@@ -41,8 +41,10 @@ def poisonable(model: FakeSentimentModel):
 async def raw_post(port: int, body: bytes, send: int | None = None) -> asyncio.StreamWriter:
     """Open a connection and send a POST whose content-length is ``len(body)``, but only ``send`` bytes of it."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = (f"POST {API} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST {API} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    ).encode()
     writer.write(head + body[:send])
     await writer.drain()
     writer.reader = reader  # type: ignore[attr-defined]
@@ -73,7 +75,9 @@ def test_a_poisoned_text_fails_alone(create_app, run):
     )
     poisoned = responses[texts.index(f"a {POISON} request")]
     assert poisoned.status_code == 500, f"the text that breaks the model must get 500, got {poisoned.status_code}"
-    assert poisoned.json().get("error", {}).get("message"), 'its 500 carries the JSON error {"error": {"code", "message"}}'
+    assert poisoned.json().get("error", {}).get("message"), (
+        'its 500 carries the JSON error {"error": {"code", "message"}}'
+    )
     assert metrics["responses"].get("5xx") == 1, f"/metrics must count the one 5xx: {metrics['responses']}"
 
 

@@ -26,12 +26,21 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], int, str]] = [
     ("text blank", {"json": {"text": "   "}}, 422, "text"),
     ("text a number", {"json": {"text": 42}}, 422, "text"),
     ("text null", {"json": {"text": None}}, 422, "text"),
-    (f"text over {MAX_TEXT_CHARS} characters", {"json": {"text": "a" * (MAX_TEXT_CHARS + 1)}}, 422, str(MAX_TEXT_CHARS)),
+    (
+        f"text over {MAX_TEXT_CHARS} characters",
+        {"json": {"text": "a" * (MAX_TEXT_CHARS + 1)}},
+        422,
+        str(MAX_TEXT_CHARS),
+    ),
     ("JSON nested 1,000 deep", {"content": b"[" * 1000 + b"]" * 1000, "headers": JSON}, 400, "json"),
     ("text with a lone surrogate", {"content": b'{"text": "bad \\ud800"}', "headers": JSON}, 422, "text"),
     ("text with a control character", {"json": {"text": "bell \u0007 ring"}}, 422, "text"),
-    (f"body over {MAX_BODY_BYTES} bytes", {"content": json.dumps({"text": "a" * MAX_BODY_BYTES}).encode(), "headers": JSON},
-     413, ""),
+    (
+        f"body over {MAX_BODY_BYTES} bytes",
+        {"content": json.dumps({"text": "a" * MAX_BODY_BYTES}).encode(), "headers": JSON},
+        413,
+        "",
+    ),
 ]
 
 
@@ -47,8 +56,9 @@ def test_each_bad_input_gets_the_right_4xx(create_app, run):
     async def send_all():
         async with InProcessApp(create_app(model.predict_batch, max_wait_ms=5), timeout_s=10) as client:
             await wait_until_ready(client)
-            bad = [(name, await client.post(API, **request), status, word)
-                   for name, request, status, word in BAD_INPUTS]
+            bad = [
+                (name, await client.post(API, **request), status, word) for name, request, status, word in BAD_INPUTS
+            ]
             longest = await client.post(API, json={"text": "b" * MAX_TEXT_CHARS})
             return bad, longest
 
@@ -65,7 +75,9 @@ def test_each_bad_input_gets_the_right_4xx(create_app, run):
         elif word not in message.lower():
             problems.append(f"{name}: the message {message!r} should say what is wrong (mention {word!r})")
     assert not problems, "bad input must get the documented 4xx and a message:\n" + "\n".join(problems)
-    assert longest.status_code == 200, f"a text of exactly {MAX_TEXT_CHARS} characters is allowed, got {longest.status_code}"
+    assert longest.status_code == 200, (
+        f"a text of exactly {MAX_TEXT_CHARS} characters is allowed, got {longest.status_code}"
+    )
     assert model.texts_seen == ["b" * MAX_TEXT_CHARS], "bad input must never reach the model"
 
 

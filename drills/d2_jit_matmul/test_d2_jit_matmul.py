@@ -31,8 +31,7 @@ def test_matmul_matches_numpy(drill, shape):
     a, b = random_pair(np.random.default_rng(1), *shape)
     result = drill.module("matmul").matmul(a, b)
     assert isinstance(result, jax.Array), "matmul must return a JAX array (use jax.numpy inside it)"
-    np.testing.assert_allclose(np.asarray(result), a @ b, rtol=1e-4, atol=1e-4,
-                               err_msg="matmul(a, b) must equal a @ b")
+    np.testing.assert_allclose(np.asarray(result), a @ b, rtol=1e-4, atol=1e-4, err_msg="matmul(a, b) must equal a @ b")
 
 
 @pytest.mark.points(1)
@@ -101,10 +100,12 @@ def test_report_written_with_every_field(drill, small_report, tmp_path):
         assert all(row[f] > 0 for f in ("first_call_s", "min_s", "median_s", "gflops")), f"non-positive times in {row}"
         assert row["min_s"] <= row["median_s"], f"min above median in {row}"
         assert row["gflops"] == pytest.approx(2 * row["size"] ** 3 / row["median_s"] / 1e9, rel=0.01), (
-            "gflops is 2 n^3 / median_s / 1e9")
+            "gflops is 2 n^3 / median_s / 1e9"
+        )
         ref = next(r for r in small_report["rows"] if r["size"] == row["size"] and r["backend"] == "reference")
         assert row["speedup_vs_reference"] == pytest.approx(ref["median_s"] / row["median_s"], rel=0.01), (
-            "speedup_vs_reference is the reference's median over this row's median")
+            "speedup_vs_reference is the reference's median over this row's median"
+        )
     paths = write_report(small_report, tmp_path)
     assert json.loads(paths["json"].read_text())["rows"], "report.json must hold the rows"
     assert "| 128 | jax-jit |" in paths["md"].read_text()

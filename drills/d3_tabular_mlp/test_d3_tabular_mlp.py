@@ -37,8 +37,15 @@ CLI_TIMEOUT_S = 240
 def run_cli(drill: Drill, *args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m <drill package> ARGS` from the repository root, on CPU."""
     child_env = drill.env() | {"JAX_PLATFORMS": "cpu"} | (env or {})
-    return subprocess.run([sys.executable, "-m", drill.package, *map(str, args)], cwd=REPO_ROOT, env=child_env,
-                          capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", drill.package, *map(str, args)],
+        cwd=REPO_ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
 
 
 def tail(text: str, lines: int = 15) -> str:
@@ -177,8 +184,12 @@ def test_prep_is_deterministic(drill: Drill, weather: tuple[Path, pl.DataFrame],
     for run, hash_seed in enumerate(("1", "2")):
         out = tmp_path / f"run{run}"
         command = f"python -m {drill.package} {path.name} --target {WEATHER_TARGET} --prep-only"
-        last_json_line(run_cli(drill, path, "--target", WEATHER_TARGET, "--prep-only", "--out", out,
-                               env={"PYTHONHASHSEED": hash_seed}), command)
+        last_json_line(
+            run_cli(
+                drill, path, "--target", WEATHER_TARGET, "--prep-only", "--out", out, env={"PYTHONHASHSEED": hash_seed}
+            ),
+            command,
+        )
         outputs.append({name: (out / name).read_bytes() for name in PREPARED_FILES})
     changed = [name for name in PREPARED_FILES if outputs[0][name] != outputs[1][name]]
     assert not changed, (
@@ -198,8 +209,13 @@ def test_validation_rows_never_fit_the_prep(drill: Drill, weather: tuple[Path, p
     text = [name for name, dtype in table.schema.items() if dtype == pl.String and name != WEATHER_TARGET]
     perturbed = table.with_columns(
         *(pl.when(is_val).then(pl.col(name) * 100 + 1000).otherwise(pl.col(name)).alias(name) for name in numeric),
-        *(pl.when(is_val & pl.col(name).is_not_null()).then(pl.lit("only_in_validation")).otherwise(pl.col(name))
-          .alias(name) for name in text),
+        *(
+            pl.when(is_val & pl.col(name).is_not_null())
+            .then(pl.lit("only_in_validation"))
+            .otherwise(pl.col(name))
+            .alias(name)
+            for name in text
+        ),
     )
     perturbed_path = tmp_path / "weather_perturbed.csv"
     perturbed.write_csv(perturbed_path)
@@ -218,7 +234,9 @@ def test_validation_rows_never_fit_the_prep(drill: Drill, weather: tuple[Path, p
     assert np.allclose(before.x_train, after.x_train), (
         "training features changed when only validation rows changed: impute and scale with training statistics"
     )
-    assert not np.allclose(before.x_val, after.x_val), "validation features must be transformed with the fitted statistics"
+    assert not np.allclose(before.x_val, after.x_val), (
+        "validation features must be transformed with the fitted statistics"
+    )
 
 
 @pytest.mark.points(2)

@@ -27,8 +27,15 @@ def evaluate(model: MLP, x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Arr
     raise NotImplementedError("d3: return the loss and the accuracy of the model on x, y")
 
 
-def train(prepared: Prepared, *, hidden: int = 32, epochs: int = 60, batch_size: int = 32,
-          learning_rate: float = 1e-2, seed: int = 0) -> TrainResult:
+def train(
+    prepared: Prepared,
+    *,
+    hidden: int = 32,
+    epochs: int = 60,
+    batch_size: int = 32,
+    learning_rate: float = 1e-2,
+    seed: int = 0,
+) -> TrainResult:
     """Fit a fresh MLP on the training split; report validation accuracy and wall time.
 
     Seed the model (`nnx.Rngs(seed)`) and the batch order, use `optax.adam(learning_rate)`,

@@ -82,8 +82,15 @@ def server_for(drill, model_path: Path, tmp_path: Path) -> Callable[..., Any]:
     def make(mode: str | None = None, **options: Any) -> Any:
         if mode is not None:
             starts_file = str(tmp_path / "starts")
-            options["command"] = [sys.executable, "-m", "mlcourse.port.stand_in_worker", mode, starts_file,
-                                  drill.package, str(model_path)]
+            options["command"] = [
+                sys.executable,
+                "-m",
+                "mlcourse.port.stand_in_worker",
+                mode,
+                starts_file,
+                drill.package,
+                str(model_path),
+            ]
         return supervisor.PortServer(model_path, env=drill.env(), **options)
 
     return make

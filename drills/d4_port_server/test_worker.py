@@ -168,15 +168,19 @@ def test_a_reply_too_large_for_a_frame_becomes_an_error_reply(drill, model_path)
     try:
         status = worker_module.serve(OversizedAnswers(load_model(model_path)), stdin, stdout)
     except Exception as exc:  # noqa: BLE001 - the message says what to change
-        pytest.fail(f"serve() raised {type(exc).__name__} on a reply too large for a frame: send an error reply "
-                    "for that ref instead (a bad request must fail alone, not end the worker)")
+        pytest.fail(
+            f"serve() raised {type(exc).__name__} on a reply too large for a frame: send an error reply "
+            "for that ref instead (a bad request must fail alone, not end the worker)"
+        )
     data, replies = stdout.getvalue(), []
     while data:
         (length,) = struct.unpack(">I", data[:4])
-        replies.append(msgpack.unpackb(data[5:4 + length]))
-        data = data[4 + length:]
+        replies.append(msgpack.unpackb(data[5 : 4 + length]))
+        data = data[4 + length :]
     assert status == 0, f"serve() must return 0 at the end of stdin, got {status}"
-    assert [r.get("ref") for r in replies] == [1, 2], f"one reply per request, in order; got refs {[r.get('ref') for r in replies]}"
+    assert [r.get("ref") for r in replies] == [1, 2], (
+        f"one reply per request, in order; got refs {[r.get('ref') for r in replies]}"
+    )
     assert "error" in replies[0] and len(str(replies[0]["error"])) < 2000, (
         "the reply too large for a frame must become a short error reply carrying its ref"
     )

@@ -27,29 +27,39 @@ class Capacity:
     probes: list[Measurement] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        return {"rate": self.rate, "failed_rate": self.failed_rate, "slo_p99_ms": self.slo_p99_ms,
-                "requests": self.requests,
-                "probes": [{"rate": p.rate, "p99_ms": p.p99_ms, "share_429": p.share_429,
-                            "passed": passes(p, self.slo_p99_ms)} for p in self.probes]}
+        return {
+            "rate": self.rate,
+            "failed_rate": self.failed_rate,
+            "slo_p99_ms": self.slo_p99_ms,
+            "requests": self.requests,
+            "probes": [
+                {"rate": p.rate, "p99_ms": p.p99_ms, "share_429": p.share_429, "passed": passes(p, self.slo_p99_ms)}
+                for p in self.probes
+            ],
+        }
 
 
 def passes(measurement: Measurement, slo_p99_ms: float) -> bool:
     """Every request answered 200, and the p99 under the SLO."""
-    raise NotImplementedError(
-        "every request answered 200 and p99_ms under the SLO"
-    )
+    raise NotImplementedError("every request answered 200 and p99_ms under the SLO")
 
 
 def probe_passes(base_url: str, rate: float, found: Capacity, probe_s: float) -> bool:
     """One probe at ``rate``, recorded in ``found``."""
     raise NotImplementedError(
-        "measure_rate at rate for probe_s, append it to found.probes, add its requests, return "
-        "passes(...)"
+        "measure_rate at rate for probe_s, append it to found.probes, add its requests, return passes(...)"
     )
 
 
-def find_capacity(base_url: str, *, slo_p99_ms: float = 250.0, start_rate: float = 10.0, probe_s: float = 2.0,
-                  max_requests: int = 10_000, precision: float = 0.1) -> Capacity:
+def find_capacity(
+    base_url: str,
+    *,
+    slo_p99_ms: float = 250.0,
+    start_rate: float = 10.0,
+    probe_s: float = 2.0,
+    max_requests: int = 10_000,
+    precision: float = 0.1,
+) -> Capacity:
     """Bracket then bisect; never spend more than ``max_requests`` requests."""
     raise NotImplementedError(
         "probe with measure_rate (repeat a failed probe once): double the rate until a probe fails (halve"

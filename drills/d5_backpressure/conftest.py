@@ -36,8 +36,10 @@ def d1_server(drill, cost: FakeCost, **knobs: Any) -> Iterator[str]:
         with served(drill.impl.label, fake=cost, **knobs) as server:
             yield server.url
     except ServerError as error:
-        pytest.fail(f"d5 stresses your d1 API (d1_sentiment_api of {drill.impl.label}) and it did not serve: "
-                    f"finish d1 first. {error}")
+        pytest.fail(
+            f"d5 stresses your d1 API (d1_sentiment_api of {drill.impl.label}) and it did not serve: "
+            f"finish d1 first. {error}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +52,9 @@ def unbatched_url(drill, fake_cost) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def batched_url(drill, fake_cost) -> Iterator[str]:
     """The d1 API with the size-or-timeout window (batch 4, 50 ms), queue limit 30."""
-    with d1_server(drill, fake_cost, batching="window", max_batch_size=BATCH, max_wait_ms=WAIT_MS,
-                   queue_limit=30) as base_url:
+    with d1_server(
+        drill, fake_cost, batching="window", max_batch_size=BATCH, max_wait_ms=WAIT_MS, queue_limit=30
+    ) as base_url:
         yield base_url
 
 

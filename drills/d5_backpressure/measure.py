@@ -44,14 +44,26 @@ class Measurement:
         return float(values[len(values) // 2]) if values else math.nan
 
     def summary(self) -> dict[str, object]:
-        return {"rate": self.rate, "duration_s": self.duration_s, "sent": self.sent, "statuses": self.statuses,
-                "throughput": self.throughput, "share_429": self.share_429, "p50_ms": self.p50_ms,
-                "p95_ms": self.p95_ms, "p99_ms": self.p99_ms, "max_send_lag_ms": self.max_send_lag_ms,
-                "max_depth": self.max_depth, "median_depth": self.median_depth, "depth": self.depth}
+        return {
+            "rate": self.rate,
+            "duration_s": self.duration_s,
+            "sent": self.sent,
+            "statuses": self.statuses,
+            "throughput": self.throughput,
+            "share_429": self.share_429,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+            "p99_ms": self.p99_ms,
+            "max_send_lag_ms": self.max_send_lag_ms,
+            "max_depth": self.max_depth,
+            "median_depth": self.median_depth,
+            "depth": self.depth,
+        }
 
 
-async def measure_rate_async(base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05,
-                             timeout_s: float = 10.0) -> Measurement:
+async def measure_rate_async(
+    base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05, timeout_s: float = 10.0
+) -> Measurement:
     """Open-loop load at ``rate`` for ``duration_s`` while /metrics' queue depth is sampled.
 
     The connections open before the clock starts: a fresh connection costs the first requests tens
@@ -65,8 +77,10 @@ async def measure_rate_async(base_url: str, rate: float, duration_s: float, *, s
     )
 
 
-def measure_rate(base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05,
-                 timeout_s: float = 10.0) -> Measurement:
+def measure_rate(
+    base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05, timeout_s: float = 10.0
+) -> Measurement:
     """Blocking :func:`measure_rate_async`: load only ever goes to a loopback address."""
-    return asyncio.run(measure_rate_async(base_url, rate, duration_s, sample_every_s=sample_every_s,
-                                          timeout_s=timeout_s))
+    return asyncio.run(
+        measure_rate_async(base_url, rate, duration_s, sample_every_s=sample_every_s, timeout_s=timeout_s)
+    )

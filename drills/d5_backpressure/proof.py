@@ -26,9 +26,7 @@ SWEEP_FACTORS = (0.5, 1.0, 2.0)  # below, at and above each capacity
 
 def sweep_rates(capacities: dict[str, float | None], focus_rate: float, max_rate: float) -> list[float]:
     """The same rates for every policy: half, once and twice each capacity, and the focus rate."""
-    raise NotImplementedError(
-        "0.5, 1 and 2 times each capacity, plus the focus rate, sorted, none above max_rate"
-    )
+    raise NotImplementedError("0.5, 1 and 2 times each capacity, plus the focus rate, sorted, none above max_rate")
 
 
 def queue_limit_of(base_url: str) -> int | None:
@@ -36,11 +34,23 @@ def queue_limit_of(base_url: str) -> int | None:
     return limits.get("queue_limit")
 
 
-def run_proof(out_dir: Path, *, impl: str, model: str | None = None, fake: FakeCost | None = None,
-              policies: tuple[str, ...] = POLICIES, slo_p99_ms: float = 250.0, focus_rate: float = 100.0,
-              start_rate: float = 10.0, probe_s: float = 2.0, run_s: float = 3.0, queue_limit: int | None = None,
-              max_rate: float = 2000.0, max_requests: int = 20_000,
-              precision: float = 0.1) -> dict[str, object]:
+def run_proof(
+    out_dir: Path,
+    *,
+    impl: str,
+    model: str | None = None,
+    fake: FakeCost | None = None,
+    policies: tuple[str, ...] = POLICIES,
+    slo_p99_ms: float = 250.0,
+    focus_rate: float = 100.0,
+    start_rate: float = 10.0,
+    probe_s: float = 2.0,
+    run_s: float = 3.0,
+    queue_limit: int | None = None,
+    max_rate: float = 2000.0,
+    max_requests: int = 20_000,
+    precision: float = 0.1,
+) -> dict[str, object]:
     """Find each policy's capacity, sweep the same rates on each, write report.md/.json/.png; return the data."""
     raise NotImplementedError(
         "served(impl, fake=..., batching=policy, ...) for each policy (ExitStack), warm up, "

@@ -35,9 +35,13 @@ from .pipeline import MissingColumn, read_rows, score_rows
 
 
 async def run(args: argparse.Namespace, writer: ResultWriter, progress: tqdm) -> dict:
-    raise NotImplementedError('read_rows -> score_rows with a SentimentClient, writing with writer.write, skipping writer.done')
+    raise NotImplementedError(
+        "read_rows -> score_rows with a SentimentClient, writing with writer.write, skipping writer.done"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    raise NotImplementedError('main: each outcome its exit status (the docstring above, README.md "The command"), '
-                              'with a message naming the problem; the stages under a tqdm bar; the counts as JSON last')
+    raise NotImplementedError(
+        'main: each outcome its exit status (the docstring above, README.md "The command"), '
+        "with a message naming the problem; the stages under a tqdm bar; the counts as JSON last"
+    )

@@ -36,19 +36,28 @@ def backoff_delay(attempt: int, *, base_s: float = 0.1, cap_s: float = 5.0, rng:
     Uniform in [0, min(cap, base * 2**attempt)]: the ceiling doubles each time, and the draw
     spreads clients that failed together, so they do not all come back at the same instant.
     """
-    raise NotImplementedError('the ceiling is min(cap_s, base_s * 2**attempt); draw uniformly below it (full jitter)')
+    raise NotImplementedError("the ceiling is min(cap_s, base_s * 2**attempt); draw uniformly below it (full jitter)")
 
 
 def retry_after_s(response: httpx.Response) -> float | None:
     """The server's ``Retry-After`` in seconds (delay-seconds form), or None when absent or unreadable."""
-    raise NotImplementedError('read the Retry-After header as seconds; None when it is absent or not a number')
+    raise NotImplementedError("read the Retry-After header as seconds; None when it is absent or not a number")
 
 
 class SentimentClient:
     """``async with SentimentClient(url) as client: await client.classify("I love it")``."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0, deadline_s: float = 30.0, max_attempts: int = 6,
-                 backoff_base_s: float = 0.1, backoff_cap_s: float = 5.0, max_connections: int = 100) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 5.0,
+        deadline_s: float = 30.0,
+        max_attempts: int = 6,
+        backoff_base_s: float = 0.1,
+        backoff_cap_s: float = 5.0,
+        max_connections: int = 100,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s
@@ -72,7 +81,8 @@ class SentimentClient:
         raise NotImplementedError(
             "loop over attempts: post {'text': text} with a timeout; 200 -> JSON; 429/503/transport error -> wait "
             "Retry-After or backoff_delay, within the deadline; other 4xx -> RequestRejected; an answer that is not "
-            "the API's -> the ConfigurationError of misdirected()")
+            "the API's -> the ConfigurationError of misdirected()"
+        )
 
 
 def misdirected(response: httpx.Response, base_url: str) -> ConfigurationError | None:

@@ -36,8 +36,14 @@ def misbehaving() -> Callable[..., Any]:
 def sentiment_csv(tmp_path: Path) -> Callable[..., Path]:
     """Write ``rows`` rows (ids ``row-0``...) with the always-refused text at ``refused_at`` (if any)."""
 
-    def write(rows: int, *, refused_at: int | None = None, name: str = "input.csv", id_column: str = "id",
-              text_column: str = "text") -> Path:
+    def write(
+        rows: int,
+        *,
+        refused_at: int | None = None,
+        name: str = "input.csv",
+        id_column: str = "id",
+        text_column: str = "text",
+    ) -> Path:
         texts = [f"I love the {i}th item" if i % 3 else f"the {i}th item was dull" for i in range(rows)]
         if refused_at is not None:
             texts[refused_at] = REFUSED_TEXT
@@ -62,8 +68,13 @@ def run_pipeline(drill, pipeline_command) -> Callable[..., subprocess.CompletedP
 
     def run_cli(input_path: Path, url: str, out: Path, *options: str, limit_s: float = 60.0):
         try:
-            return subprocess.run(pipeline_command(input_path, url, out, *options), env=drill.env(),
-                                  capture_output=True, text=True, timeout=limit_s)
+            return subprocess.run(
+                pipeline_command(input_path, url, out, *options),
+                env=drill.env(),
+                capture_output=True,
+                text=True,
+                timeout=limit_s,
+            )
         except subprocess.TimeoutExpired:
             pytest.fail(f"the pipeline did not finish within {limit_s:.0f} s")
 

@@ -20,13 +20,17 @@ class ResultWriter:
     """
 
     def __init__(self, path: Path) -> None:
-        raise NotImplementedError('open self.path for appending (header if new); put the ids already in the file in self.done; drop a last line cut short by a crash')
+        raise NotImplementedError(
+            "open self.path for appending (header if new); put the ids already in the file in self.done; drop a last line cut short by a crash"
+        )
 
     def write(self, outcome: Outcome) -> None:
-        raise NotImplementedError('one csv row (id, label, score, error), then flush: a crash must not lose written rows')
+        raise NotImplementedError(
+            "one csv row (id, label, score, error), then flush: a crash must not lose written rows"
+        )
 
     def close(self) -> None:
-        raise NotImplementedError('close the file')
+        raise NotImplementedError("close the file")
 
     def __enter__(self) -> Self:
         return self
@@ -37,4 +41,4 @@ class ResultWriter:
 
 def drop_partial_last_line(path: Path) -> None:
     """Truncate ``path`` after its last newline (a line without one was cut by a crash)."""
-    raise NotImplementedError('truncate the file after its last newline')
+    raise NotImplementedError("truncate the file after its last newline")

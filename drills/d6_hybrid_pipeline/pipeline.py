@@ -47,20 +47,31 @@ class Counts:
 
 def read_rows(path: Path, *, id_column: str = "id", text_column: str = "text", batch_rows: int = 1000) -> Iterator[Row]:
     """(id, text) pairs from a CSV, ``batch_rows`` at a time from a lazy scan: the file is never loaded whole."""
-    raise NotImplementedError('pl.scan_csv(path, infer_schema=False); raise MissingColumn for a missing column; yield rows from .collect_batches(chunk_size=batch_rows)')
+    raise NotImplementedError(
+        "pl.scan_csv(path, infer_schema=False); raise MissingColumn for a missing column; yield rows from .collect_batches(chunk_size=batch_rows)"
+    )
 
 
-async def score_rows(rows: Iterable[Row], client, write: Callable[[Outcome], None], *, concurrency: int = 8,
-                     queue_rows: int = 64, skip: set[str] | frozenset[str] = frozenset(),
-                     on_row: Callable[[], object] = lambda: None) -> Counts:
+async def score_rows(
+    rows: Iterable[Row],
+    client,
+    write: Callable[[Outcome], None],
+    *,
+    concurrency: int = 8,
+    queue_rows: int = 64,
+    skip: set[str] | frozenset[str] = frozenset(),
+    on_row: Callable[[], object] = lambda: None,
+) -> Counts:
     """Score every row through ``client.classify``; ``write`` each outcome as it comes. Returns the counts.
 
     ``skip`` holds ids already written (a resumed run); ``on_row`` is called once per input row
     (a progress bar). A failed text is an outcome with its reason, never a lost row; a
     ``ConfigurationError`` (the URL is not the API's) is no text's failure: it stops every stage.
     """
-    raise NotImplementedError('a reader, `concurrency` scorers and a writer joined by asyncio.Queue(queue_rows); the reader awaits put() so it waits while the stages are full')
+    raise NotImplementedError(
+        "a reader, `concurrency` scorers and a writer joined by asyncio.Queue(queue_rows); the reader awaits put() so it waits while the stages are full"
+    )
 
 
 async def score_one(client, row_id: str, text: str) -> Outcome:
-    raise NotImplementedError('await client.classify(text); a SentimentClientError becomes Outcome(row_id, error=...)')
+    raise NotImplementedError("await client.classify(text); a SentimentClientError becomes Outcome(row_id, error=...)")

@@ -33,6 +33,7 @@ def classify(client_module, run, url, text=TEXT, limit_s=30.0, **options):
 def test_answers_and_reuses_one_connection(client_module, run, misbehaving):
     """classify returns the API's {label, score}; ten calls reuse one connection"""
     with misbehaving() as server:
+
         async def ten_calls():
             async with client_module.SentimentClient(server.url) as client:
                 return [await client.classify(f"{TEXT} {i}") for i in range(10)]
@@ -52,7 +53,9 @@ def test_retries_429_503_and_transport_errors(client_module, run, misbehaving):
         answer = classify(client_module, run, server.url, backoff_base_s=0.01)
     seen = [arrival.behaviour for arrival in server.attempts_of(TEXT)]
     assert answer == fake_prediction(TEXT)
-    assert seen == ["429", "503", "drop", "503-bare", "ok"], f"the server saw {seen}: retry 429, 503 and transport errors"
+    assert seen == ["429", "503", "drop", "503-bare", "ok"], (
+        f"the server saw {seen}: retry 429, 503 and transport errors"
+    )
 
 
 @pytest.mark.points(2)
@@ -64,9 +67,8 @@ def test_no_retry_before_retry_after(client_module, run, misbehaving):
     attempts = server.attempts_of(TEXT)
     assert len(attempts) == 3, f"expected 3 attempts (429, 503, ok), the server saw {len(attempts)}"
     early = server.early_retries()
-    assert not early, (
-        "retried before Retry-After said: " + "; ".join(f"{b.arrived - a.answered:.3f} s after a {a.behaviour}"
-                                                        for a, b in early)
+    assert not early, "retried before Retry-After said: " + "; ".join(
+        f"{b.arrived - a.answered:.3f} s after a {a.behaviour}" for a, b in early
     )
 
 

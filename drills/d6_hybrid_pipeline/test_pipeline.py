@@ -48,8 +48,18 @@ def chaos_run(drill, tmp_path_factory):
     pl.DataFrame({"id": [f"row-{i}" for i in range(ROWS)], "text": texts}).write_csv(source)
     out = folder / "out.csv"
     with MisbehavingServer(CHAOS) as server:
-        command = [sys.executable, "-m", drill.package, str(source), "--url", server.url, "--out", str(out),
-                   "--concurrency", str(CONCURRENCY)]
+        command = [
+            sys.executable,
+            "-m",
+            drill.package,
+            str(source),
+            "--url",
+            server.url,
+            "--out",
+            str(out),
+            "--concurrency",
+            str(CONCURRENCY),
+        ]
         try:
             result = subprocess.run(command, env=drill.env(), capture_output=True, text=True, timeout=90)
         except subprocess.TimeoutExpired:
@@ -61,7 +71,8 @@ def finished(chaos_run) -> list[dict[str, str]]:
     result = chaos_run["result"]
     assert result.returncode == EXIT_ROWS_FAILED, (
         f"exit {result.returncode}: with one row refused by the API the command must finish and exit "
-        f"{EXIT_ROWS_FAILED} (EXIT_ROWS_FAILED): {result.stderr[-1500:]}")
+        f"{EXIT_ROWS_FAILED} (EXIT_ROWS_FAILED): {result.stderr[-1500:]}"
+    )
     assert chaos_run["out"].exists(), "no output file written at --out"
     return output_rows(chaos_run["out"])
 
@@ -79,8 +90,11 @@ def test_every_row_once_with_its_answer_or_reason(chaos_run):
     assert refused["error"] and "422" in refused["error"] and not refused["label"], (
         f"the refused text's row must be failed with its reason (HTTP 422), got {refused}"
     )
-    wrong = [f"row-{i}" for i, text in enumerate(chaos_run["texts"]) if i != REFUSED_AT
-             and not answers_match(by_id[f"row-{i}"], fake_prediction(text))]
+    wrong = [
+        f"row-{i}"
+        for i, text in enumerate(chaos_run["texts"])
+        if i != REFUSED_AT and not answers_match(by_id[f"row-{i}"], fake_prediction(text))
+    ]
     assert not wrong, f"rows {wrong[:5]} do not carry the API's answer for their own text"
     refusals = chaos_run["server"].attempts_of(REFUSED_TEXT)
     assert len(refusals) == 1, f"the 422 text was sent {len(refusals)} times: never retry a 4xx other than 429"
@@ -114,7 +128,9 @@ def test_no_retry_before_retry_after_in_the_pipeline(chaos_run):
     refusals = [a for a in server.arrivals if a.retry_after_s]
     assert refusals, "the server sent no 429/503 with Retry-After: the check saw nothing to grade"
     early = server.early_retries()
-    assert not early, f"{len(early)} retries came before Retry-After (e.g. {early[0][1].arrived - early[0][0].answered:.3f} s after)"
+    assert not early, (
+        f"{len(early)} retries came before Retry-After (e.g. {early[0][1].arrived - early[0][0].answered:.3f} s after)"
+    )
 
 
 @pytest.mark.points(2)
@@ -138,8 +154,9 @@ def test_the_reader_stops_while_the_stages_are_full(drill, run, misbehaving):
 
     async def scored_for(seconds: float) -> None:
         async with client_module.SentimentClient(server.url) as client:
-            task = asyncio.ensure_future(pipeline.score_rows(source(), client, write, concurrency=concurrency,
-                                                             queue_rows=queue_rows))
+            task = asyncio.ensure_future(
+                pipeline.score_rows(source(), client, write, concurrency=concurrency, queue_rows=queue_rows)
+            )
             await asyncio.sleep(seconds)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -154,13 +171,18 @@ def test_the_reader_stops_while_the_stages_are_full(drill, run, misbehaving):
 
 
 @pytest.mark.points(3)
-def test_resume_after_a_kill_completes_without_duplicates(sentiment_csv, pipeline_command, run_pipeline, drill,
-                                                          misbehaving, tmp_path):
+def test_resume_after_a_kill_completes_without_duplicates(
+    sentiment_csv, pipeline_command, run_pipeline, drill, misbehaving, tmp_path
+):
     """SIGKILLed mid-run, then run again with the same --out: every id once, written ids not sent again"""
     source, out = sentiment_csv(400), tmp_path / "out.csv"
     with misbehaving(latency_s=0.02) as server:
-        child = subprocess.Popen(pipeline_command(source, server.url, out, "--concurrency", "2"), env=drill.env(),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            pipeline_command(source, server.url, out, "--concurrency", "2"),
+            env=drill.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         give_up = time.monotonic() + 30
         while time.monotonic() < give_up and child.poll() is None:
             if out.exists() and out.read_text().count("\n") > 60:

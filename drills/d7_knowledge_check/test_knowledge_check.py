@@ -91,6 +91,9 @@ def test_answer(answers: dict[str, str], question: PrintedQuestion) -> None:
         return
     if question.option_pointers:
         missing, extra = missing_and_extra(question.id, letters, digest, SALT, "".join(question.options))
-        pytest.fail(f"{question.id}: {letters!r} is not exactly the right set: {missing} right letter(s) missing, "
-                    f"{extra} wrong one(s) chosen. Re-read, per statement: {reread(question)}.", pytrace=False)
+        pytest.fail(
+            f"{question.id}: {letters!r} is not exactly the right set: {missing} right letter(s) missing, "
+            f"{extra} wrong one(s) chosen. Re-read, per statement: {reread(question)}.",
+            pytrace=False,
+        )
     pytest.fail(f"{question.id}: {letters!r} is not the answer. Re-read {reread(question)}.", pytrace=False)

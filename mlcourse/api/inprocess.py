@@ -62,6 +62,7 @@ class InProcessApp:
 
     async def startup(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self._state}
+
         async def run_app() -> None:  # create_task takes a coroutine; an ASGI app returns any awaitable
             await self.app(scope, self._to_app.get, self._from_app.put)
 

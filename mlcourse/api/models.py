@@ -52,10 +52,20 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     """``--model``, ``--fake`` and ``--fake-cost``, the same on every command that serves d1 (``args.fake``)."""
     parser.add_argument("--model", default=None, help="hub id or local folder (default: the built offline model)")
     fake = parser.add_mutually_exclusive_group()
-    fake.add_argument("--fake", action="store_const", const=FakeCost(), dest="fake",
-                      help="serve the deterministic fake model (no PyTorch) at its default cost")
-    fake.add_argument("--fake-cost", type=fake_cost_argument, dest="fake", metavar="CALL_MS,PER_TEXT_MS",
-                      help="serve the fake model costing CALL_MS + PER_TEXT_MS per text for each batch")
+    fake.add_argument(
+        "--fake",
+        action="store_const",
+        const=FakeCost(),
+        dest="fake",
+        help="serve the deterministic fake model (no PyTorch) at its default cost",
+    )
+    fake.add_argument(
+        "--fake-cost",
+        type=fake_cost_argument,
+        dest="fake",
+        metavar="CALL_MS,PER_TEXT_MS",
+        help="serve the fake model costing CALL_MS + PER_TEXT_MS per text for each batch",
+    )
 
 
 def fake_cost_argument(value: str) -> FakeCost:
@@ -74,7 +84,11 @@ def default_threads() -> int:
 
 
 def model_loader(
-    model: str | None = None, *, fake: FakeCost | None = None, num_threads: int | None = None, int8: bool = True,
+    model: str | None = None,
+    *,
+    fake: FakeCost | None = None,
+    num_threads: int | None = None,
+    int8: bool = True,
     backend: str = "torch",
 ) -> Callable[[], PredictBatch]:
     """A blocking function that loads the model and returns its ``predict_batch``; the app runs it in the background.

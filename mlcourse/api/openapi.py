@@ -31,8 +31,13 @@ TEXT_PATTERN = f"^{ALLOWED}*{VISIBLE}{ALLOWED}*$"
 class SentimentRequest(BaseModel):
     """The body of ``POST /api/sentiment``."""
 
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, pattern=TEXT_PATTERN, examples=["I love Elixir!"],
-                      description="plain text: not blank, no control character but tab, newline, carriage return")
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        pattern=TEXT_PATTERN,
+        examples=["I love Elixir!"],
+        description="plain text: not blank, no control character but tab, newline, carriage return",
+    )
 
 
 class Sentiment(BaseModel):
@@ -66,8 +71,13 @@ class Metrics(BaseModel):
     limits: dict[str, Any] | None = Field(default=None, description="the batching limits the server runs with")
 
 
-RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before sending again", "required": True,
-                               "schema": {"type": "integer", "minimum": 0}}}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before sending again",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
 
 
 def error_response(description: str, *, retry_after: bool = False) -> dict[str, Any]:
@@ -75,8 +85,9 @@ def error_response(description: str, *, retry_after: bool = False) -> dict[str, 
     return {"description": description, "model": ErrorResponse, **({"headers": RETRY_AFTER} if retry_after else {})}
 
 
-SENTIMENT_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": SentimentRequest.model_json_schema()}}}}
+SENTIMENT_BODY = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": SentimentRequest.model_json_schema()}}}
+}
 
 ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/sentiment"): {
@@ -88,8 +99,10 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
             408: error_response("the body did not fully arrive in time; the connection closes"),
             413: error_response(f"the body is over {MAX_BODY_BYTES} bytes"),
             415: error_response("the content-type is not application/json"),
-            422: error_response('not an object, or "text" missing, not a string, blank, too long, not encodable '
-                                "UTF-8 or holding a control character"),
+            422: error_response(
+                'not an object, or "text" missing, not a string, blank, too long, not encodable '
+                "UTF-8 or holding a control character"
+            ),
             429: error_response("the queue is full: retry later", retry_after=True),
             500: error_response("the model failed on this text alone, or the server failed on this request"),
             503: error_response("the model is loading or failed, or the server is shutting down", retry_after=True),
@@ -97,9 +110,10 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("GET", "/healthz"): {
         "summary": "Readiness",
-        "responses": {200: {"description": "the model is ready", "model": Health},
-                      503: {"description": "the model is loading or failed, or the server is stopping",
-                            "model": Health}},
+        "responses": {
+            200: {"description": "the model is ready", "model": Health},
+            503: {"description": "the model is loading or failed, or the server is stopping", "model": Health},
+        },
     },
     ("GET", "/metrics"): {
         "summary": "Queue depth, batch sizes and response counts",

@@ -47,8 +47,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(impl: str, *, model: str | None = None, fake: FakeCost | None = None, ready_timeout_s: float = 180.0,
-           log_path: Path | None = None, **knobs: object) -> Iterator[ServedProcess]:
+def served(
+    impl: str,
+    *,
+    model: str | None = None,
+    fake: FakeCost | None = None,
+    ready_timeout_s: float = 180.0,
+    log_path: Path | None = None,
+    **knobs: object,
+) -> Iterator[ServedProcess]:
     """Run implementation ``impl``'s d1 app (``drills``, ``solutions`` or a folder) until the block ends.
 
     ``model`` is a model folder (default: the built offline model); ``fake`` serves the fake model at
@@ -56,19 +63,36 @@ def served(impl: str, *, model: str | None = None, fake: FakeCost | None = None,
     ``batching="none"``, ``queue_limit=20``; ``None`` leaves one at its default.
     """
     port = free_port()
-    command = [sys.executable, "-m", "mlcourse.api.serve", "--impl", impl, "--host", "127.0.0.1", "--port", str(port),
-               "--log-level", "warning", "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "mlcourse.api.serve",
+        "--impl",
+        impl,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     command += ["--fake-cost", fake.flag] if fake else ["--model", model] if model else []
-    command += [part for name, value in knobs.items() if value is not None
-                for part in (f"--{name.replace('_', '-')}", str(value))]
+    command += [
+        part
+        for name, value in knobs.items()
+        if value is not None
+        for part in (f"--{name.replace('_', '-')}", str(value))
+    ]
     env = load_drill(impl, DRILL).env()
     with start_child(command, port, log_path or BUILD_DIR / "loadtest" / "server.log", ready_timeout_s, env) as child:
         yield child
 
 
 @contextmanager
-def start_child(command: list[str], port: int, log_path: Path, ready_timeout_s: float,
-                env: dict[str, str] | None = None) -> Iterator[ServedProcess]:
+def start_child(
+    command: list[str], port: int, log_path: Path, ready_timeout_s: float, env: dict[str, str] | None = None
+) -> Iterator[ServedProcess]:
     """Run ``command`` (a server on loopback ``port``), its output to ``log_path``, until the block ends."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:

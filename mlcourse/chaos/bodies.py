@@ -20,14 +20,34 @@ from hypothesis import strategies as st
 
 API = "/api/sentiment"
 DOCUMENTED = {200, 400, 408, 413, 415, 422, 429, 503}  # 500 only as the isolated answer to a poisoned text
-NASTY = ["\ud800", "\udfff", "\x00", "\x07", "\x1b[31m", "\u202e", "\ufeff", "\U0001f600", "é", "\u0301" * 50,
-         "' OR 1=1 --", "<script>", "\\", '"', "\r\n\r\n", "﷽" * 20]
+NASTY = [
+    "\ud800",
+    "\udfff",
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\u202e",
+    "\ufeff",
+    "\U0001f600",
+    "é",
+    "\u0301" * 50,
+    "' OR 1=1 --",
+    "<script>",
+    "\\",
+    '"',
+    "\r\n\r\n",
+    "﷽" * 20,
+]
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=5)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=5), max_leaves=25)
-hostile_text = st.lists(st.sampled_from(NASTY) | st.text(alphabet=st.characters(codec=None), max_size=30),
-                        max_size=8).map("".join)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=25,
+)
+hostile_text = st.lists(
+    st.sampled_from(NASTY) | st.text(alphabet=st.characters(codec=None), max_size=30), max_size=8
+).map("".join)
 texts = hostile_text | st.text(max_size=2100) | st.integers(1990, 2010).map(lambda n: "a" * n)
 
 
@@ -38,8 +58,11 @@ def encode(value: object) -> bytes:
 
 bodies = st.one_of(
     texts.map(lambda text: encode({"text": text})),
-    st.builds(lambda text, extra: encode({"text": text, **extra}), texts, st.dictionaries(st.text(max_size=5), json_values,
-                                                                                          max_size=3)),
+    st.builds(
+        lambda text, extra: encode({"text": text, **extra}),
+        texts,
+        st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+    ),
     json_values.map(lambda value: encode({"text": value})),
     json_values.map(encode),
     st.integers(1, 5000).map(lambda depth: b"[" * depth + b"]" * depth),

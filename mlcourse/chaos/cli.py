@@ -36,9 +36,18 @@ OUT_DIR = BUILD_DIR / "chaos"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.chaos", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default=reference_impl(), help="drills, solutions or a folder (default: solutions, or drills in the learners' bundle)")
+    parser.add_argument(
+        "--impl",
+        default=reference_impl(),
+        help="drills, solutions or a folder (default: solutions, or drills in the learners' bundle)",
+    )
     parser.add_argument("--bodies", type=int, default=1000, help="fuzzed HTTP bodies (default: %(default)s)")
-    parser.add_argument("--frames", type=int, default=10_000, help="fuzzed d4 byte streams, one or more frames each (default: %(default)s)")
+    parser.add_argument(
+        "--frames",
+        type=int,
+        default=10_000,
+        help="fuzzed d4 byte streams, one or more frames each (default: %(default)s)",
+    )
     parser.add_argument("--kills", type=int, default=100, help="SIGKILLs of the d4 worker (default: %(default)s)")
     parser.add_argument("--fake", action="store_true", help="serve the fake model instead of the built one")
     parser.add_argument("--seed", type=int, default=0)
@@ -51,16 +60,22 @@ def rss_mb(pid: int) -> float:
 
 
 def run_bodies(args: argparse.Namespace) -> tuple[BodyTally, dict[str, Any]]:
-    with served(args.impl, fake=FakeCost() if args.fake else None, log_path=OUT_DIR / "server.log") as server, \
-            httpx.Client(base_url=server.url, timeout=30) as client:
+    with (
+        served(args.impl, fake=FakeCost() if args.fake else None, log_path=OUT_DIR / "server.log") as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
         rss_before = rss_mb(server.pid)
         started = time.perf_counter()
         tally = fuzz_bodies(poster(client), examples=args.bodies, seed=args.seed)
         seconds = time.perf_counter() - started
         metrics = client.get("/metrics").json()
         rss_after = rss_mb(server.pid)
-    return tally, {"seconds": round(seconds, 1), "rss_before_mb": round(rss_before, 1),
-                   "rss_after_mb": round(rss_after, 1), "metrics_responses": metrics.get("responses", {})}
+    return tally, {
+        "seconds": round(seconds, 1),
+        "rss_before_mb": round(rss_before, 1),
+        "rss_after_mb": round(rss_after, 1),
+        "metrics_responses": metrics.get("responses", {}),
+    }
 
 
 def run_frames(args: argparse.Namespace) -> FrameTally:
@@ -81,27 +96,35 @@ def findings(bodies: BodyTally, frames: FrameTally, kills: KillTally) -> list[st
     fives = {status: n for status, n in bodies.statuses.items() if status >= 500 and status != 503}
     found += [f"{n} bodies got {status}" for status, n in fives.items()]
     found += [f"{kills.mismatched} mismatched replies"] if kills.mismatched else []
-    found += [f"a caller heard of a kill after {kills.max_kill_to_error_s:.2f} s"] if kills.max_kill_to_error_s >= 1 else []
+    found += (
+        [f"a caller heard of a kill after {kills.max_kill_to_error_s:.2f} s"] if kills.max_kill_to_error_s >= 1 else []
+    )
     found += [f"orphan workers: {kills.orphans}"] if kills.orphans else []
     found += [f"{kills.unretrieved} 'never retrieved' warnings"] if kills.unretrieved else []
     found += [f"callers got {kills.other_errors}"] if kills.other_errors else []
     return found
 
 
-def render(args: argparse.Namespace, bodies: BodyTally, http: dict[str, Any], frames: FrameTally,
-           kills: KillTally, found: list[str]) -> str:
+def render(
+    args: argparse.Namespace,
+    bodies: BodyTally,
+    http: dict[str, Any],
+    frames: FrameTally,
+    kills: KillTally,
+    found: list[str],
+) -> str:
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(bodies.statuses.items()))
     outcomes = ", ".join(f"{name}: {n}" for name, n in sorted(frames.outcomes.items()))
     return f"""
-Implementation `{args.impl}`, seed {args.seed}, model {'fake' if args.fake else 'built MiniLM'}.
+Implementation `{args.impl}`, seed {args.seed}, model {"fake" if args.fake else "built MiniLM"}.
 
 | figure | value |
 |---|---|
-| HTTP bodies tried (d1, uvicorn in a child process) | {bodies.tried} in {http['seconds']} s |
+| HTTP bodies tried (d1, uvicorn in a child process) | {bodies.tried} in {http["seconds"]} s |
 | status counts | {statuses} |
 | 5xx answers | {sum(n for s, n in bodies.statuses.items() if s >= 500)} |
-| `/metrics` responses afterwards | {http['metrics_responses']} |
-| server RSS before / after | {http['rss_before_mb']} MiB / {http['rss_after_mb']} MiB |
+| `/metrics` responses afterwards | {http["metrics_responses"]} |
+| server RSS before / after | {http["rss_before_mb"]} MiB / {http["rss_after_mb"]} MiB |
 | byte streams tried (d4 decoder and worker answer) | {frames.streams}, holding {frames.frames} frames ({outcomes}) |
 | worker kills (50 requests in flight) | {kills.kills} |
 | replies answered / WorkerCrashed / other errors | {kills.answered} / {kills.crashed} / {kills.other_errors or 0} |
@@ -129,15 +152,31 @@ def main(argv: list[str] | None = None) -> int:
     status_axes.set(title=f"{bodies.tried} fuzzed bodies: statuses", xlabel="HTTP status", ylabel="answers")
     kill_axes.hist([t * 1000 for t in kills.kill_to_error_s] or [0], bins=30)
     kill_axes.set(title=f"{kills.kills} worker kills: kill to WorkerCrashed", xlabel="ms", ylabel="callers")
-    data = {"impl": args.impl, "seed": args.seed, "fake_model": args.fake, "findings": found,
-            "bodies": {"tried": bodies.tried, "statuses": dict(bodies.statuses), **http},
-            "frames": {"streams": frames.streams, "frames": frames.frames, "outcomes": dict(frames.outcomes)},
-            "kills": {"kills": kills.kills, "answered": kills.answered, "crashed": kills.crashed,
-                      "other_errors": kills.other_errors, "mismatched": kills.mismatched,
-                      "max_kill_to_error_ms": round(kills.max_kill_to_error_s * 1000, 1),
-                      "unretrieved": kills.unretrieved, "orphans": kills.orphans}}
-    paths = write_report(OUT_DIR, title="Chaos: hostile input and worker kills", data=data, figure=figure,
-                         markdown=render(args, bodies, http, frames, kills, found))
+    data = {
+        "impl": args.impl,
+        "seed": args.seed,
+        "fake_model": args.fake,
+        "findings": found,
+        "bodies": {"tried": bodies.tried, "statuses": dict(bodies.statuses), **http},
+        "frames": {"streams": frames.streams, "frames": frames.frames, "outcomes": dict(frames.outcomes)},
+        "kills": {
+            "kills": kills.kills,
+            "answered": kills.answered,
+            "crashed": kills.crashed,
+            "other_errors": kills.other_errors,
+            "mismatched": kills.mismatched,
+            "max_kill_to_error_ms": round(kills.max_kill_to_error_s * 1000, 1),
+            "unretrieved": kills.unretrieved,
+            "orphans": kills.orphans,
+        },
+    }
+    paths = write_report(
+        OUT_DIR,
+        title="Chaos: hostile input and worker kills",
+        data=data,
+        figure=figure,
+        markdown=render(args, bodies, http, frames, kills, found),
+    )
     print(paths["md"].read_text())
     return 1 if found else 0
 

@@ -25,18 +25,28 @@ from mlcourse.port.framing import HEADER, PROTOCOL_VERSION
 
 VERSION = bytes([PROTOCOL_VERSION])
 
-scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | st.text(max_size=20)
-           | st.binary(max_size=20))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=6)
-                      | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.binary(max_size=20)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 features = st.one_of(
     st.lists(st.floats(width=64), min_size=0, max_size=8),
     st.lists(st.integers(-(2**63), 2**63 - 1) | st.floats() | st.text(max_size=5) | st.booleans(), max_size=6),
     st.integers(4, 120_000).map(lambda n: [0.5] * n),  # up to a frame that no longer fits
     values,
 )
-requests = st.fixed_dictionaries({}, optional={"ref": st.integers(-(2**63), 2**63) | values, "features": features,
-                                               "extra": values})
+requests = st.fixed_dictionaries(
+    {}, optional={"ref": st.integers(-(2**63), 2**63) | values, "features": features, "extra": values}
+)
 payloads = st.one_of(
     st.builds(lambda body: VERSION + msgpack.packb(body), requests),
     st.builds(lambda version, body: bytes([version]) + msgpack.packb(body), st.integers(0, 255), requests),
@@ -120,4 +130,3 @@ def fuzz_frames(protocol: ModuleType, worker: ModuleType, model: Any, *, example
 
     feed()
     return tally
-

@@ -43,8 +43,9 @@ class KillTally:
         return max(self.kill_to_error_s, default=0.0)
 
 
-async def caller(server: Any, model: Any, rng: random.Random, tally: KillTally, last_kill: list[float],
-                 stop: asyncio.Event) -> None:
+async def caller(
+    server: Any, model: Any, rng: random.Random, tally: KillTally, last_kill: list[float], stop: asyncio.Event
+) -> None:
     """One request in flight at a time, back to back, each checked against the model itself."""
     while not stop.is_set():
         features = [rng.gauss(mean, 3 * scale) for mean, scale in zip(model.mean, model.scale)]
@@ -64,8 +65,9 @@ async def caller(server: Any, model: Any, rng: random.Random, tally: KillTally, 
         tally.mismatched += reply != model.predict(features)
 
 
-async def kill_workers(drill: Drill, model_path: Path, *, kills: int, in_flight: int = 50, seed: int = 0,
-                       progress: bool = False) -> KillTally:
+async def kill_workers(
+    drill: Drill, model_path: Path, *, kills: int, in_flight: int = 50, seed: int = 0, progress: bool = False
+) -> KillTally:
     """Kill the worker ``kills`` times while ``in_flight`` callers keep it busy; stop; count orphans."""
     rng, tally, last_kill, stop = random.Random(seed), KillTally(), [time.monotonic()], asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -77,11 +79,14 @@ async def kill_workers(drill: Drill, model_path: Path, *, kills: int, in_flight:
 
     loop.set_exception_handler(count_unretrieved)
     model = load_model(model_path)
-    server = drill.module("supervisor").PortServer(model_path, env=drill.env(), timeout=5.0,
-                                                   max_restarts=kills + 1, restart_window=1.0)
+    server = drill.module("supervisor").PortServer(
+        model_path, env=drill.env(), timeout=5.0, max_restarts=kills + 1, restart_window=1.0
+    )
     await server.start()
-    callers = [asyncio.create_task(caller(server, model, random.Random(rng.random()), tally, last_kill, stop))
-               for _ in range(in_flight)]
+    callers = [
+        asyncio.create_task(caller(server, model, random.Random(rng.random()), tally, last_kill, stop))
+        for _ in range(in_flight)
+    ]
     try:
         pid = None
         for _ in tqdm(range(kills), desc="worker kills", disable=not progress):

@@ -29,30 +29,54 @@ APP_NAME = "sentiment"
 
 def autoscaling(max_replicas: int = 2) -> dict[str, Any]:
     """Add a replica when each has more than a batch's worth of requests outstanding; drop it when idle."""
-    return {"min_replicas": 1, "max_replicas": max_replicas, "target_ongoing_requests": MAX_BATCH_SIZE,
-            "upscale_delay_s": 3, "downscale_delay_s": 30}
+    return {
+        "min_replicas": 1,
+        "max_replicas": max_replicas,
+        "target_ongoing_requests": MAX_BATCH_SIZE,
+        "upscale_delay_s": 3,
+        "downscale_delay_s": 30,
+    }
 
 
-def sentiment_app(spec: ModelSpec, *, impl: str, replicas: int = 1,
-                  max_replicas: int | None = None, queue_limit: int = QUEUE_LIMIT,
-                  max_ongoing: int = MAX_ONGOING, model_cpus: float = 1.0) -> serve.Application:
+def sentiment_app(
+    spec: ModelSpec,
+    *,
+    impl: str,
+    replicas: int = 1,
+    max_replicas: int | None = None,
+    queue_limit: int = QUEUE_LIMIT,
+    max_ongoing: int = MAX_ONGOING,
+    model_cpus: float = 1.0,
+) -> serve.Application:
     """The bound application; ``max_replicas`` switches from a fixed ``replicas`` to autoscaling up to it.
 
     ``impl`` is whose d1 input parsing the ingress uses (drills, solutions or a folder)."""
     scale = {"autoscaling_config": autoscaling(max_replicas)} if max_replicas else {"num_replicas": replicas}
     # @serve.deployment made each class a Deployment; mypy keeps a decorated class's own type.
     model = SentimentModel.options(  # type: ignore[attr-defined]
-        max_ongoing_requests=max_ongoing, max_queued_requests=queue_limit, ray_actor_options={"num_cpus": model_cpus},
-        **scale)
+        max_ongoing_requests=max_ongoing,
+        max_queued_requests=queue_limit,
+        ray_actor_options={"num_cpus": model_cpus},
+        **scale,
+    )
     ingress = SentimentIngress.options(  # type: ignore[attr-defined]
-        max_ongoing_requests=INGRESS_MAX_ONGOING, max_queued_requests=INGRESS_MAX_ONGOING,
+        max_ongoing_requests=INGRESS_MAX_ONGOING,
+        max_queued_requests=INGRESS_MAX_ONGOING,
         # overflow before the ingress is Ray's own: 429 too, though with a plain-text body
-        backpressure_config=BackpressureConfig(status_code=429, retry_after_s=float(RETRY_AFTER_S)))
+        backpressure_config=BackpressureConfig(status_code=429, retry_after_s=float(RETRY_AFTER_S)),
+    )
     return ingress.bind(model.bind(spec), impl)
 
 
-def run(application: serve.Application, port: int, host: str = "127.0.0.1", *, name: str = APP_NAME,
-        route_prefix: str = "/", request_timeout_s: float = 30.0) -> str:
+def run(
+    application: serve.Application,
+    port: int,
+    host: str = "127.0.0.1",
+    *,
+    name: str = APP_NAME,
+    route_prefix: str = "/",
+    request_timeout_s: float = 30.0,
+) -> str:
     """Start the HTTP proxy on ``host:port`` (once per cluster) and deploy ``application`` under
     ``route_prefix``; return its base URL once every replica is up (models loaded)."""
     serve.start(http_options={"host": host, "port": port, "request_timeout_s": request_timeout_s})

@@ -23,13 +23,17 @@ RAY_ENV = REPO_ROOT / "config" / "ray_env"  # what Ray's own processes import fi
 
 STOP_TIMEOUT_S = 20.0  # Ray's processes get this long to exit after shutdown before they count as left behind
 JOIN_TIMEOUT_S = 20.0  # joining a running cluster takes a few seconds; Ray itself retries a bad token for minutes
-TOKEN_HELP = ("give this machine the cluster's token, as Ray's token authentication expects: RAY_AUTH_MODE=token, "
-              "and the head's token in ~/.ray/auth_token (copy that file; `ray get-auth-token` on the head prints it) "
-              "or in RAY_AUTH_TOKEN")
+TOKEN_HELP = (
+    "give this machine the cluster's token, as Ray's token authentication expects: RAY_AUTH_MODE=token, "
+    "and the head's token in ~/.ray/auth_token (copy that file; `ray get-auth-token` on the head prints it) "
+    "or in RAY_AUTH_TOKEN"
+)
 
 
 class ClusterError(RuntimeError):
     """The cluster at ``RAY_ADDRESS`` cannot be joined: the message says what to fix."""
+
+
 OBJECT_STORE_BYTES = 256 * 1024**2  # batches of short texts: a small store suffices, and leaves memory to the models
 
 
@@ -53,16 +57,26 @@ def start(num_cpus: int = 2, object_store_bytes: int = OBJECT_STORE_BYTES, attem
     # the processes of a node started here inherit this environment
     paths = [str(RAY_ENV), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    # Ray's default for a local cluster, said explicitly: left unset, Ray turns token authentication on
+    # and logs a warning that it did
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
     for attempt in range(1, attempts + 1):
         before = {process.pid for process in psutil.Process().children(recursive=True)}
         try:
-            ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level="warning",
-                     num_cpus=num_cpus, object_store_memory=object_store_bytes)
+            ray.init(
+                address="local",
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level="warning",
+                num_cpus=num_cpus,
+                object_store_memory=object_store_bytes,
+            )
             return
         except Exception:
             ray.shutdown()
-            terminate([p for p in psutil.Process().children(recursive=True) if p.pid not in before]
-                      + session_processes())
+            terminate(
+                [p for p in psutil.Process().children(recursive=True) if p.pid not in before] + session_processes()
+            )
             if attempt == attempts:
                 raise
 
@@ -80,8 +94,10 @@ def join(address: str, timeout_s: float = JOIN_TIMEOUT_S) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=5).close()
     except (OSError, ValueError) as error:
-        raise ClusterError(f"nothing answers at RAY_ADDRESS={address} ({error}): is `ray start --head` "
-                           "running there, and is the address HOST:PORT?") from None
+        raise ClusterError(
+            f"nothing answers at RAY_ADDRESS={address} ({error}): is `ray start --head` "
+            "running there, and is the address HOST:PORT?"
+        ) from None
     token = token_source()
     if token and "RAY_AUTH_MODE" not in os.environ:
         os.environ["RAY_AUTH_MODE"] = "token"
@@ -97,11 +113,15 @@ def join(address: str, timeout_s: float = JOIN_TIMEOUT_S) -> None:
 
     threading.Thread(target=connect, name="ray-join", daemon=True).start()
     if not connected.wait(timeout_s) or failures:
-        here = (f"RAY_AUTH_MODE={os.environ.get('RAY_AUTH_MODE', 'unset')}, "
-                f"token {'from ' + token if token else 'none found'}")
+        here = (
+            f"RAY_AUTH_MODE={os.environ.get('RAY_AUTH_MODE', 'unset')}, "
+            f"token {'from ' + token if token else 'none found'}"
+        )
         problem = f": {failures[0]}" if failures else f" within {timeout_s:.0f} s"
-        raise ClusterError(f"could not join the Ray cluster at {address}{problem} ({here}). A cluster started "
-                           f"with a token refuses a driver without it: {TOKEN_HELP}")
+        raise ClusterError(
+            f"could not join the Ray cluster at {address}{problem} ({here}). A cluster started "
+            f"with a token refuses a driver without it: {TOKEN_HELP}"
+        )
 
 
 def token_source() -> str | None:
@@ -161,8 +181,9 @@ def session_processes() -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["pid", "cmdline"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if process.pid != os.getpid() and any(part.startswith("session_") and part.endswith(mine)
-                                              for part in cmdline.replace("=", "/").split("/")):
+        if process.pid != os.getpid() and any(
+            part.startswith("session_") and part.endswith(mine) for part in cmdline.replace("=", "/").split("/")
+        ):
             found.append(process)
     return found
 

@@ -8,7 +8,6 @@ this ingress answers the course's 429, JSON body and ``Retry-After`` included. (
 itself, ``BackpressureConfig(status_code=429)``, but with a plain-text body, not the contract's.)
 """
 
-
 import asyncio
 from typing import Any
 
@@ -44,14 +43,18 @@ async def http_error(_: Request, error: HTTPException) -> JSONResponse:
 
 def overloaded(error: BackPressureError) -> ApiError:
     """Ray's "queue full" (a 503 by default, from the handle) as the course's 429 with Retry-After."""
-    return ApiError(429, "queue_full", f"too many requests waiting ({error.message}); retry later",
-                    {"Retry-After": RETRY_AFTER_S})
+    return ApiError(
+        429, "queue_full", f"too many requests waiting ({error.message}); retry later", {"Retry-After": RETRY_AFTER_S}
+    )
 
 
 def answer(prediction: Prediction) -> Prediction:
     if MODEL_ERROR in prediction:
-        raise ApiError(500, "model_error", f"the model failed on this text ({prediction[MODEL_ERROR]}); "
-                                           "the other texts of its batch were answered")
+        raise ApiError(
+            500,
+            "model_error",
+            f"the model failed on this text ({prediction[MODEL_ERROR]}); the other texts of its batch were answered",
+        )
     return prediction
 
 
@@ -86,8 +89,12 @@ class SentimentIngress:
             async with asyncio.timeout(HEALTH_TIMEOUT_S):
                 await self.model.stats.remote()
         except Exception as error:  # noqa: BLE001 (any failure to answer is "unavailable", named in the body)
-            raise ApiError(503, "model_unavailable", f"no model replica answered: {type(error).__name__}",
-                           {"Retry-After": RETRY_AFTER_S}) from None
+            raise ApiError(
+                503,
+                "model_unavailable",
+                f"no model replica answered: {type(error).__name__}",
+                {"Retry-After": RETRY_AFTER_S},
+            ) from None
         return {"status": "ready"}
 
     @app.get("/metrics", responses={200: {"description": "a replica's pid and batch-size histogram"}})

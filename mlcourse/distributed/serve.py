@@ -30,7 +30,9 @@ EXIT_NO_CLUSTER = 3  # RAY_ADDRESS names a cluster this machine cannot join (the
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.distributed.serve", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default=reference_impl(), help="whose d1 input parsing: drills, solutions or a folder")
+    parser.add_argument(
+        "--impl", default=reference_impl(), help="whose d1 input parsing: drills, solutions or a folder"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     add_model_options(parser)
@@ -49,10 +51,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         cluster.start(args.cpus)
-        url = run(sentiment_app(spec, impl=args.impl, replicas=args.replicas, max_replicas=args.max_replicas,
-                                queue_limit=args.queue_limit), args.port, args.host)
-        print(f"serving on {url} after {time.perf_counter() - started:.1f} s "
-              "(POST /api/sentiment, GET /healthz, GET /metrics); Ctrl-C stops", flush=True)
+        url = run(
+            sentiment_app(
+                spec,
+                impl=args.impl,
+                replicas=args.replicas,
+                max_replicas=args.max_replicas,
+                queue_limit=args.queue_limit,
+            ),
+            args.port,
+            args.host,
+        )
+        print(
+            f"serving on {url} after {time.perf_counter() - started:.1f} s "
+            "(POST /api/sentiment, GET /healthz, GET /metrics); Ctrl-C stops",
+            flush=True,
+        )
         threading.Event().wait()
     except cluster.ClusterError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)

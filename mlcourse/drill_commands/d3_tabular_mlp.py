@@ -25,8 +25,12 @@ def parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
     parser.add_argument("--target", required=True, help="name of the column to predict")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="share of rows held out (default 0.2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the prepared output (default build/d3_tabular_mlp/<csv name>)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the prepared output (default build/d3_tabular_mlp/<csv name>)",
+    )
     parser.add_argument("--prep-only", action="store_true", help="write the prepared output, skip training")
     return parser.parse_args(argv)
 
@@ -43,9 +47,11 @@ def main(package: str, argv: Sequence[str] | None = None, *, prepare: PrepareFn,
         return 2
     write_prepared(prepared, out_dir)
     nulls = prepared.nulls
-    print(f"{nulls.n_rows} rows: {nulls.n_dropped_rows} dropped (null target), "
-          f"{nulls.n_rows_with_nulls} kept with imputed nulls; null cells per column: {nulls.null_counts}",
-          file=sys.stderr)
+    print(
+        f"{nulls.n_rows} rows: {nulls.n_dropped_rows} dropped (null target), "
+        f"{nulls.n_rows_with_nulls} kept with imputed nulls; null cells per column: {nulls.null_counts}",
+        file=sys.stderr,
+    )
     result = None
     if not args.prep_only:
         result = train(prepared, seed=args.seed)

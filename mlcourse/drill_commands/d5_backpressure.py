@@ -18,13 +18,17 @@ from mlcourse.impl import implementation_of
 from mlcourse.paths import BUILD_DIR
 
 
-def main(package: str, argv: list[str] | None = None, *, run_proof: Callable[..., dict[str, Any]],
-         policies: tuple[str, ...]) -> int:
+def main(
+    package: str, argv: list[str] | None = None, *, run_proof: Callable[..., dict[str, Any]], policies: tuple[str, ...]
+) -> int:
     """By default the proof serves the d1 API of the implementation ``package`` belongs to."""
     parser = argparse.ArgumentParser(prog=f"python -m {package}", description="the backpressure proof")
     parser.add_argument("--out", type=Path, default=BUILD_DIR / "d5_backpressure")
-    parser.add_argument("--impl", default=implementation_of(package),
-                        help="whose d1 API to serve: drills, solutions or a folder (default: this drill's own)")
+    parser.add_argument(
+        "--impl",
+        default=implementation_of(package),
+        help="whose d1 API to serve: drills, solutions or a folder (default: this drill's own)",
+    )
     add_model_options(parser)
     parser.add_argument("--policies", default=",".join(policies), help="comma-separated: none,window,adaptive")
     parser.add_argument("--probe-s", type=float, default=2.0, help="seconds per capacity probe")
@@ -33,9 +37,17 @@ def main(package: str, argv: list[str] | None = None, *, run_proof: Callable[...
     parser.add_argument("--max-rate", type=float, default=2000.0)
     args = parser.parse_args(argv)
     try:
-        data = run_proof(args.out, impl=args.impl, model=args.model, fake=args.fake,
-                         policies=tuple(args.policies.split(",")), probe_s=args.probe_s, run_s=args.run_s,
-                         start_rate=args.start_rate, max_rate=args.max_rate)
+        data = run_proof(
+            args.out,
+            impl=args.impl,
+            model=args.model,
+            fake=args.fake,
+            policies=tuple(args.policies.split(",")),
+            probe_s=args.probe_s,
+            run_s=args.run_s,
+            start_rate=args.start_rate,
+            max_rate=args.max_rate,
+        )
     except ServerError as error:
         print(f"the d1 server of --impl {args.impl} did not serve: {error}", file=sys.stderr)
         return 1

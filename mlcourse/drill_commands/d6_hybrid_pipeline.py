@@ -27,8 +27,9 @@ def probe_api(url: str, timeout_s: float = 5.0) -> tuple[int, str] | None:
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         return EXIT_MISCONFIGURED, f"--url {url} is not an http:// URL of the sentiment API ({exc})"
     except httpx.HTTPError as exc:
-        return EXIT_UNREACHABLE, (f"cannot reach the sentiment API at {url}: {type(exc).__name__}: {exc}. "
-                                  "Is it running (make serve)?")
+        return EXIT_UNREACHABLE, (
+            f"cannot reach the sentiment API at {url}: {type(exc).__name__}: {exc}. Is it running (make serve)?"
+        )
     if response.status_code in MISDIRECTED:
         return EXIT_MISCONFIGURED, str(ConfigurationError(healthz, f"HTTP {response.status_code}", url))
     return None

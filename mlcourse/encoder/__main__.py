@@ -11,8 +11,10 @@ def parity(argv: list[str]) -> int:
     from mlcourse.encoder.config import EncoderLoadError, UnknownArchitectureError
     from mlcourse.encoder.parity import HELD_OUT_TEXTS, PARITY_TOLERANCE, held_out_texts, run_parity
 
-    parser = argparse.ArgumentParser(prog="python -m mlcourse.encoder parity",
-                                     description="Flax NNX logits and labels against PyTorch's on held-out tweets.")
+    parser = argparse.ArgumentParser(
+        prog="python -m mlcourse.encoder parity",
+        description="Flax NNX logits and labels against PyTorch's on held-out tweets.",
+    )
     parser.add_argument("--model", default=None, help="folder or hub id (default: the built offline model)")
     parser.add_argument("--texts", type=int, default=HELD_OUT_TEXTS, help="how many held-out tweets")
     args = parser.parse_args(argv)
@@ -22,8 +24,10 @@ def parity(argv: list[str]) -> int:
         print(error, file=sys.stderr)
         return 2
     print(f"model: {result.model} ({result.family})")
-    print(f"max |logit difference| over {result.texts} texts, padding included: {result.max_abs_logit_diff:.2e} "
-          f"(tolerance {PARITY_TOLERANCE:.0e})")
+    print(
+        f"max |logit difference| over {result.texts} texts, padding included: {result.max_abs_logit_diff:.2e} "
+        f"(tolerance {PARITY_TOLERANCE:.0e})"
+    )
     print(f"identical labels: {result.label_agreement:.1%}")
     print(json.dumps(result.as_dict()))
     return 0 if result.within_tolerance else 1
@@ -32,8 +36,9 @@ def parity(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in {"parity", "bench", "latency"}:
-        print("usage: python -m mlcourse.encoder parity|bench|latency [options] (--help after a command)",
-              file=sys.stderr)
+        print(
+            "usage: python -m mlcourse.encoder parity|bench|latency [options] (--help after a command)", file=sys.stderr
+        )
         return 2
     command, rest = argv[0], argv[1:]
     if command == "bench":

@@ -54,13 +54,36 @@ class EncoderConfig:
         family = detect_family(raw)
         id2label = {int(k): v for k, v in raw.get("id2label", {0: "LABEL_0", 1: "LABEL_1"}).items()}
         if family == "bert":
-            return cls(family, raw["vocab_size"], raw["hidden_size"], raw["num_hidden_layers"],
-                       raw["num_attention_heads"], raw["intermediate_size"], raw["max_position_embeddings"],
-                       raw.get("type_vocab_size", 2), raw.get("layer_norm_eps", 1e-12), raw.get("hidden_act", "gelu"),
-                       "tanh", len(id2label), id2label)
-        return cls(family, raw["vocab_size"], raw["dim"], raw["n_layers"], raw["n_heads"], raw["hidden_dim"],
-                   raw["max_position_embeddings"], 0, 1e-12, raw.get("activation", "gelu"), "relu",
-                   len(id2label), id2label)
+            return cls(
+                family,
+                raw["vocab_size"],
+                raw["hidden_size"],
+                raw["num_hidden_layers"],
+                raw["num_attention_heads"],
+                raw["intermediate_size"],
+                raw["max_position_embeddings"],
+                raw.get("type_vocab_size", 2),
+                raw.get("layer_norm_eps", 1e-12),
+                raw.get("hidden_act", "gelu"),
+                "tanh",
+                len(id2label),
+                id2label,
+            )
+        return cls(
+            family,
+            raw["vocab_size"],
+            raw["dim"],
+            raw["n_layers"],
+            raw["n_heads"],
+            raw["hidden_dim"],
+            raw["max_position_embeddings"],
+            0,
+            1e-12,
+            raw.get("activation", "gelu"),
+            "relu",
+            len(id2label),
+            id2label,
+        )
 
     @classmethod
     def from_folder(cls, folder: str | os.PathLike[str]) -> EncoderConfig:
@@ -88,8 +111,9 @@ def checkpoint_folder(model: str | os.PathLike[str]) -> Path:
         folder = _download(str(model))
     missing = [name for name in CHECKPOINT_FILES if not (folder / name).is_file()]
     if missing:
-        raise EncoderLoadError(f"{folder} lacks {', '.join(missing)}: save the model with save_pretrained "
-                               "(safetensors) first")
+        raise EncoderLoadError(
+            f"{folder} lacks {', '.join(missing)}: save the model with save_pretrained (safetensors) first"
+        )
     return folder
 
 
@@ -100,5 +124,7 @@ def _download(hub_id: str) -> Path:
     try:
         return Path(snapshot_download(hub_id, allow_patterns=patterns))
     except Exception as error:  # offline, unknown id, no safetensors: all mean "cannot load this"
-        raise EncoderLoadError(f"{hub_id!r} is not a local folder and could not be fetched from the Hugging Face "
-                               f"hub (HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '0')}): {error}") from error
+        raise EncoderLoadError(
+            f"{hub_id!r} is not a local folder and could not be fetched from the Hugging Face "
+            f"hub (HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '0')}): {error}"
+        ) from error

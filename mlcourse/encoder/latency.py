@@ -55,8 +55,14 @@ def measure_backend(backend: str, model: str | None, repeats: int) -> dict:
         for length in LENGTHS:
             inputs = synthetic_inputs(batch, length, vocab, tokenizer.cls_token_id, tokenizer.sep_token_id)
             timing = measure(run, inputs, repeats=repeats, warmup=2)
-            rows.append({"batch": batch, "length": length, "median_ms": round(timing.median_s * 1000, 2),
-                         "min_ms": round(timing.min_s * 1000, 2)})
+            rows.append(
+                {
+                    "batch": batch,
+                    "length": length,
+                    "median_ms": round(timing.median_s * 1000, 2),
+                    "min_ms": round(timing.min_s * 1000, 2),
+                }
+            )
     return {"rows": rows, "compile_s": compile_s}
 
 

@@ -45,8 +45,9 @@ class Embeddings(nnx.Module):
     def __init__(self, config: EncoderConfig, *, rngs: nnx.Rngs) -> None:
         self.word = nnx.Embed(config.vocab_size, config.hidden_size, rngs=rngs)
         self.position = nnx.Embed(config.max_positions, config.hidden_size, rngs=rngs)
-        self.token_type = (nnx.Embed(config.type_vocab_size, config.hidden_size, rngs=rngs)
-                           if config.type_vocab_size else None)
+        self.token_type = (
+            nnx.Embed(config.type_vocab_size, config.hidden_size, rngs=rngs) if config.type_vocab_size else None
+        )
         self.norm = nnx.LayerNorm(config.hidden_size, epsilon=config.layer_norm_eps, rngs=rngs)
 
     def __call__(self, input_ids: jax.Array, token_type_ids: jax.Array | None) -> jax.Array:
@@ -116,8 +117,9 @@ class SequenceClassifier(nnx.Module):
         self.layers = nnx.List([EncoderLayer(config, rngs=rngs) for _ in range(config.num_layers)])
         self.head = ClassificationHead(config, rngs=rngs)
 
-    def __call__(self, input_ids: jax.Array, attention_mask: jax.Array,
-                 token_type_ids: jax.Array | None = None) -> jax.Array:
+    def __call__(
+        self, input_ids: jax.Array, attention_mask: jax.Array, token_type_ids: jax.Array | None = None
+    ) -> jax.Array:
         hidden = self.embeddings(input_ids, token_type_ids)
         bias = attention_bias(attention_mask, hidden.dtype)
         for layer in self.layers:

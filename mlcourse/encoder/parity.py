@@ -65,8 +65,9 @@ def held_out_texts(count: int = HELD_OUT_TEXTS) -> list[str]:
     return load_split().test["text"].head(count).to_list()
 
 
-def run_parity(model: str | os.PathLike[str] | None = None, texts: list[str] | None = None, *,
-               progress: bool = False) -> Parity:
+def run_parity(
+    model: str | os.PathLike[str] | None = None, texts: list[str] | None = None, *, progress: bool = False
+) -> Parity:
     """Load ``model`` on both backends and compare them on ``texts`` (default: 1,000 held-out tweets)."""
     from mlcourse.encoder.serving import load_jax_serving
     from mlcourse.sentiment.loading import load_classifier, resolve_source

@@ -27,15 +27,24 @@ DEFAULT_BUCKETS = (16, 32, 64, 128)  # tokens; tweets mostly fit the first two
 class CompiledServing:
     """``predict_batch(texts) -> [{"label", "score"}]`` on XLA, one compiled program per sequence bucket."""
 
-    def __init__(self, model, config, tokenizer, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                 buckets: Sequence[int] = DEFAULT_BUCKETS) -> None:
+    def __init__(
+        self,
+        model,
+        config,
+        tokenizer,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        buckets: Sequence[int] = DEFAULT_BUCKETS,
+    ) -> None:
         import jax
         from flax import nnx
 
         buckets = tuple(sorted(set(buckets)))
         if batch_size < 1 or not buckets or buckets[0] < 2 or buckets[-1] > config.max_positions:
-            raise ValueError(f"batch_size must be >= 1 and buckets within 2..{config.max_positions} tokens, "
-                             f"got batch_size={batch_size}, buckets={buckets}")
+            raise ValueError(
+                f"batch_size must be >= 1 and buckets within 2..{config.max_positions} tokens, "
+                f"got batch_size={batch_size}, buckets={buckets}"
+            )
         self.config, self.tokenizer = config, tokenizer
         self.batch_size, self.buckets = batch_size, buckets
         self.labels = sentiment_labels(config.id2label)
@@ -65,8 +74,14 @@ class CompiledServing:
         ``[CLS] [SEP]``, a real (empty) input, so every row of the fixed batch is well defined."""
         if not 0 < len(texts) <= self.batch_size:
             raise ValueError(f"encode takes 1 to {self.batch_size} texts (one batch), got {len(texts)}")
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding="longest",
-                                 return_tensors="np", return_token_type_ids=False)
+        encoded = self.tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.max_length,
+            padding="longest",
+            return_tensors="np",
+            return_token_type_ids=False,
+        )
         length = self.bucket_for(encoded["input_ids"].shape[1])
         padded = {name: np.zeros((self.batch_size, length), np.int32) for name in ("input_ids", "attention_mask")}
         for name, array in padded.items():
@@ -116,8 +131,13 @@ def load_tokenizer(folder: os.PathLike[str]):
     return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
 
 
-def load_jax_serving(model: str | os.PathLike[str] | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                     buckets: Sequence[int] = DEFAULT_BUCKETS, num_threads: int | None = None) -> CompiledServing:
+def load_jax_serving(
+    model: str | os.PathLike[str] | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    buckets: Sequence[int] = DEFAULT_BUCKETS,
+    num_threads: int | None = None,
+) -> CompiledServing:
     """Load a checkpoint (folder, hub id, or None for the built default) and compile every bucket now.
 
     ``num_threads`` limits XLA's intra-op threads, which only works before JAX starts (see ``threads``).

@@ -13,8 +13,9 @@ from pathlib import Path
 STANDIN_LABELS = {0: "NEGATIVE", 1: "POSITIVE"}  # as the SST-2 checkpoint names them
 
 
-def make_distilbert_standin(folder: str | os.PathLike[str], *, seed: int = 0,
-                            tokenizer_from: str | os.PathLike[str] | None = None) -> Path:
+def make_distilbert_standin(
+    folder: str | os.PathLike[str], *, seed: int = 0, tokenizer_from: str | os.PathLike[str] | None = None
+) -> Path:
     """Save a random DistilBERT-base classifier with ``save_pretrained`` (config.json + model.safetensors).
 
     The tokenizer is the default model's (uncased BERT WordPiece, 30,522 tokens: DistilBERT's own vocabulary).

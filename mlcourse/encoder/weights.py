@@ -18,31 +18,39 @@ from mlcourse.encoder.config import EncoderConfig, EncoderLoadError, checkpoint_
 
 # (our module path, checkpoint prefix) per family; "{i}" is the layer index.
 _EMBEDDINGS = {
-    "bert": [("embeddings.word", "bert.embeddings.word_embeddings", "embed"),
-             ("embeddings.position", "bert.embeddings.position_embeddings", "embed"),
-             ("embeddings.token_type", "bert.embeddings.token_type_embeddings", "embed"),
-             ("embeddings.norm", "bert.embeddings.LayerNorm", "norm")],
-    "distilbert": [("embeddings.word", "distilbert.embeddings.word_embeddings", "embed"),
-                   ("embeddings.position", "distilbert.embeddings.position_embeddings", "embed"),
-                   ("embeddings.norm", "distilbert.embeddings.LayerNorm", "norm")],
+    "bert": [
+        ("embeddings.word", "bert.embeddings.word_embeddings", "embed"),
+        ("embeddings.position", "bert.embeddings.position_embeddings", "embed"),
+        ("embeddings.token_type", "bert.embeddings.token_type_embeddings", "embed"),
+        ("embeddings.norm", "bert.embeddings.LayerNorm", "norm"),
+    ],
+    "distilbert": [
+        ("embeddings.word", "distilbert.embeddings.word_embeddings", "embed"),
+        ("embeddings.position", "distilbert.embeddings.position_embeddings", "embed"),
+        ("embeddings.norm", "distilbert.embeddings.LayerNorm", "norm"),
+    ],
 }
 _LAYER = {
-    "bert": [("attention.query", "bert.encoder.layer.{i}.attention.self.query", "linear"),
-             ("attention.key", "bert.encoder.layer.{i}.attention.self.key", "linear"),
-             ("attention.value", "bert.encoder.layer.{i}.attention.self.value", "linear"),
-             ("attention.output", "bert.encoder.layer.{i}.attention.output.dense", "linear"),
-             ("attention_norm", "bert.encoder.layer.{i}.attention.output.LayerNorm", "norm"),
-             ("intermediate", "bert.encoder.layer.{i}.intermediate.dense", "linear"),
-             ("output", "bert.encoder.layer.{i}.output.dense", "linear"),
-             ("output_norm", "bert.encoder.layer.{i}.output.LayerNorm", "norm")],
-    "distilbert": [("attention.query", "distilbert.transformer.layer.{i}.attention.q_lin", "linear"),
-                   ("attention.key", "distilbert.transformer.layer.{i}.attention.k_lin", "linear"),
-                   ("attention.value", "distilbert.transformer.layer.{i}.attention.v_lin", "linear"),
-                   ("attention.output", "distilbert.transformer.layer.{i}.attention.out_lin", "linear"),
-                   ("attention_norm", "distilbert.transformer.layer.{i}.sa_layer_norm", "norm"),
-                   ("intermediate", "distilbert.transformer.layer.{i}.ffn.lin1", "linear"),
-                   ("output", "distilbert.transformer.layer.{i}.ffn.lin2", "linear"),
-                   ("output_norm", "distilbert.transformer.layer.{i}.output_layer_norm", "norm")],
+    "bert": [
+        ("attention.query", "bert.encoder.layer.{i}.attention.self.query", "linear"),
+        ("attention.key", "bert.encoder.layer.{i}.attention.self.key", "linear"),
+        ("attention.value", "bert.encoder.layer.{i}.attention.self.value", "linear"),
+        ("attention.output", "bert.encoder.layer.{i}.attention.output.dense", "linear"),
+        ("attention_norm", "bert.encoder.layer.{i}.attention.output.LayerNorm", "norm"),
+        ("intermediate", "bert.encoder.layer.{i}.intermediate.dense", "linear"),
+        ("output", "bert.encoder.layer.{i}.output.dense", "linear"),
+        ("output_norm", "bert.encoder.layer.{i}.output.LayerNorm", "norm"),
+    ],
+    "distilbert": [
+        ("attention.query", "distilbert.transformer.layer.{i}.attention.q_lin", "linear"),
+        ("attention.key", "distilbert.transformer.layer.{i}.attention.k_lin", "linear"),
+        ("attention.value", "distilbert.transformer.layer.{i}.attention.v_lin", "linear"),
+        ("attention.output", "distilbert.transformer.layer.{i}.attention.out_lin", "linear"),
+        ("attention_norm", "distilbert.transformer.layer.{i}.sa_layer_norm", "norm"),
+        ("intermediate", "distilbert.transformer.layer.{i}.ffn.lin1", "linear"),
+        ("output", "distilbert.transformer.layer.{i}.ffn.lin2", "linear"),
+        ("output_norm", "distilbert.transformer.layer.{i}.output_layer_norm", "norm"),
+    ],
 }
 _HEAD = {
     "bert": [("head.pooler", "bert.pooler.dense", "linear"), ("head.classifier", "classifier", "linear")],

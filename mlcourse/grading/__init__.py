@@ -1,12 +1,15 @@
-"""Grading: the grade book the pytest harness fills, the starter/solution proof, class grading, the release.
+"""Grading: the pytest harness, the grade book it fills, the starter/solution proof, class grading, the release.
 
-- ``gradebook``: pointed checks, their outcomes, the points table and its JSON.
-- ``bracketing``: every pointed check passes on solutions/ and fails on the pristine starters.
-- ``sandbox``, ``limits``, ``crosscheck``, ``feedback``, ``class_grading``: grade a class of
-  possibly hostile submissions (threat model: docs/decisions/0002-class-grading-threat-model.md).
+- ``plugin``: the harness's pytest hooks and fixtures (``--impl``, ``--grades``, ``drill``, ...),
+  registered by the root ``conftest.py``.
+- ``gradebook``: pointed checks (:class:`~mlcourse.grading.gradebook.Check`, the one record of a
+  check's result), their outcomes, the points table and its JSON.
+- ``bracketing``: ``make test``'s proof that every pointed check passes on solutions/ and fails on
+  the pristine starters.
+- ``sandbox``, ``limits``, ``crosscheck``, ``feedback``, ``items``, ``class_grading``: grade a class
+  of possibly hostile submissions, and its item analysis (threat model:
+  docs/decisions/0002-class-grading-threat-model.md).
 - ``release``: the learners' bundle, without solutions/ and what ``RELEASE_EXCLUDE`` lists.
 
-The hooks themselves live in the root ``conftest.py`` (pytest finds them there); everything that
-is not a hook lives here, so the command line (``python -m mlcourse.grading``) and the tests use
-the same code as the harness.
+The command line (``python -m mlcourse.grading``), the tests and the harness use this same code.
 """

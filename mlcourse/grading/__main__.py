@@ -1,18 +1,18 @@
-"""The grading command line: ``verify`` (the bracketing proof), ``class`` (grade every learner), ``release``.
+"""The grading command line: ``bracket`` (make test's proof), ``class`` (grade every learner), ``release``.
 
-    python -m mlcourse.grading verify build/grades/solutions.json build/grades/starters.json
-    python -m mlcourse.grading class submissions/ -j 2
-    python -m mlcourse.grading release build/release
+python -m mlcourse.grading bracket --test-paths "tests notebooks" --suite-args "--nbval --nbval-current-env"
+python -m mlcourse.grading class submissions/ -j 2
+python -m mlcourse.grading release build/release
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import shlex
 import sys
 from pathlib import Path
 
-from mlcourse.grading.bracketing import verify_bracketing
+from mlcourse.grading.bracketing import bracket
 from mlcourse.grading.class_grading import grade_class
 from mlcourse.grading.limits import GIB, Limits
 from mlcourse.grading.release import build_release
@@ -20,27 +20,23 @@ from mlcourse.grading.sandbox import bwrap_path
 from mlcourse.paths import BUILD_DIR
 
 
-def verify(solutions_path: Path, starters_path: Path) -> int:
-    solutions = json.loads(solutions_path.read_text())
-    starters = json.loads(starters_path.read_text())
-    problems = verify_bracketing(solutions, starters)
-    held = [c for d in solutions["drills"].values() for c in d["checks"] if c["nodeid"] not in problems]
-    for nodeid, problem in problems.items():
-        print(f"  {nodeid}: {problem}")
-    print(f"starters scored {starters['earned']}/{starters['possible']}, "
-          f"solutions {solutions['earned']}/{solutions['possible']}")
-    print(f"bracketing: {len(held)} passed, {len(problems)} failed")
-    return 1 if problems else 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.grading", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("verify", help="prove every pointed check passes on solutions and fails on starters")
-    check.add_argument("solutions", type=Path)
-    check.add_argument("starters", type=Path)
-    klass = commands.add_parser("class", help="grade every learner folder in SUBMISSIONS, append to class.csv",
-                                description="Extra arguments (e.g. -k EXPR) go to pytest.")
+    proof = commands.add_parser(
+        "bracket",
+        help="the tests, notebooks and the proof that every pointed check "
+        "passes on solutions/ and fails on the untouched starters",
+    )
+    proof.add_argument("--test-paths", default="tests notebooks", help="what pytest runs besides the drills")
+    proof.add_argument("--drill-paths", default="drills", help="the checks graded on starters and solutions")
+    proof.add_argument("--suite-args", default="", help="pytest options for the tests and notebooks (e.g. --nbval)")
+    proof.add_argument("--grades", type=Path, default=BUILD_DIR / "grades", help="folder for the grade books")
+    klass = commands.add_parser(
+        "class",
+        help="grade every learner folder in SUBMISSIONS, append to class.csv",
+        description="Extra arguments (e.g. -k EXPR) go to pytest.",
+    )
     klass.add_argument("submissions", type=Path)
     klass.add_argument("--out", type=Path, default=BUILD_DIR / "grades" / "class")
     klass.add_argument("-j", "--jobs", type=int, default=1, help="learners graded at once (default 1)")
@@ -53,19 +49,36 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("out", type=Path, nargs="?", default=BUILD_DIR / "release")
     args, extra = parser.parse_known_args(argv)
 
-    if args.command == "verify":
-        return verify(args.solutions, args.starters)
+    if args.command == "bracket":
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)} (pytest options go in --suite-args)")
+        return bracket(
+            shlex.split(args.test_paths),
+            shlex.split(args.drill_paths),
+            shlex.split(args.suite_args),
+            args.grades.resolve(),
+        )
     if args.command == "release":
         print(f"learners' bundle written to {build_release(args.out)}")
         return 0
     use_bwrap = bwrap_path() is not None and not args.no_bwrap
     if not use_bwrap:
-        print("bubblewrap (bwrap) is not in use: each learner gets its own session and course copy, but can "
-              "write outside it and reach the network (apt-get install bubblewrap)", file=sys.stderr)
+        print(
+            "bubblewrap (bwrap) is not in use: each learner gets its own session and course copy, but can "
+            "write outside it and reach the network (apt-get install bubblewrap)",
+            file=sys.stderr,
+        )
     limits = Limits(args.learner_limit, args.check_limit, int(args.memory_gib * GIB))
     drills = [d for d in args.drills.split(",") if d] or None
-    table = grade_class(args.submissions, args.out, jobs=args.jobs, limits=limits, drills=drills,
-                        use_bwrap=use_bwrap, pytest_args=tuple(extra))
+    table = grade_class(
+        args.submissions,
+        args.out,
+        jobs=args.jobs,
+        limits=limits,
+        drills=drills,
+        use_bwrap=use_bwrap,
+        pytest_args=tuple(extra),
+    )
     print(f"class grades in {table}, feedback in {table.parent / 'feedback'}")
     return 0
 

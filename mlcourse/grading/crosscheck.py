@@ -10,23 +10,14 @@ limit, or one that left no results, earns 0 with that reason.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
+
+from mlcourse.grading.gradebook import Check, Metric, parse_metric
 
 NEEDS_REVIEW = "needs review"
-
-
-@dataclass
-class CheckResult:
-    """What happened to one of the course's checks in one learner's run."""
-
-    nodeid: str
-    points: int
-    description: str
-    passed: bool = False
-    message: str = ""
-    figures: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,25 +28,26 @@ class DrillVerdict:
     earned: int
     possible: int
     reason: str = ""  # empty: graded normally
-    checks: list[CheckResult] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
 
     @property
     def needs_review(self) -> bool:
         return self.reason.startswith(NEEDS_REVIEW)
 
 
-def junit_outcomes(path: Path) -> tuple[dict[str, tuple[bool, str, dict[str, str]]], bool]:
-    """``{nodeid: (passed, message, figures)}`` from pytest's JUnit XML, and whether any test failed."""
-    outcomes = {}
+def junit_outcomes(path: Path) -> tuple[dict[str, tuple[bool, str, dict[str, Metric]]], bool]:
+    """``{nodeid: (passed, message, metrics)}`` from pytest's JUnit XML, and whether any test failed."""
+    outcomes: dict[str, tuple[bool, str, dict[str, Metric]]] = {}
     root = ElementTree.parse(path).getroot()
     any_failed = any(True for tag in ("failure", "error") for _ in root.iter(tag))
     for case in root.iter("testcase"):
         classname, name = case.get("classname", ""), case.get("name", "")
         nodeid = f"{classname.replace('.', '/')}.py::{name}"
         problem = next((case.find(tag) for tag in ("failure", "error", "skipped") if case.find(tag) is not None), None)
-        message = "" if problem is None else next(iter((problem.get("message") or "").strip().splitlines()),
-                                                  problem.tag)
-        figures = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+        message = (
+            "" if problem is None else next(iter((problem.get("message") or "").strip().splitlines()), problem.tag)
+        )
+        figures = {p.get("name", ""): parse_metric(p.get("value", "")) for p in case.iter("property")}
         if nodeid in outcomes:  # a second entry for one test: an error in its teardown
             was_passed, was_message, was_figures = outcomes[nodeid]
             passed, message, figures = was_passed and problem is None, was_message or message, was_figures | figures
@@ -65,17 +57,43 @@ def junit_outcomes(path: Path) -> tuple[dict[str, tuple[bool, str, dict[str, str
     return outcomes, any_failed
 
 
-def zero(drill: str, checks: list[CheckResult], reason: str) -> DrillVerdict:
+def zero(drill: str, checks: list[Check], reason: str) -> DrillVerdict:
     return DrillVerdict(drill, 0, sum(c.points for c in checks), reason, checks)
 
 
-def judge(drill: str, expected: list[CheckResult], results: Path, returncode: int, killed_for: str,
-          log_text: str) -> DrillVerdict:
-    """The drill's verdict from a finished (or killed) run whose outputs are in ``results``."""
+def running_check(expected: list[Check], started: Sequence[str]) -> str:
+    """`` in test_...``: the last check the run started (from its started log), or nothing if none did."""
+    names = {c.nodeid: c.name for c in expected}
+    last = next((nodeid for nodeid in reversed(started) if nodeid), "")
+    return f" in {names.get(last, last.split('::')[-1])}" if last else ""
+
+
+def judge(
+    drill: str,
+    expected: list[Check],
+    results: Path,
+    returncode: int,
+    killed_for: str,
+    log_text: str,
+    started: Sequence[str] = (),
+) -> DrillVerdict:
+    """The drill's verdict from a finished (or killed) run whose outputs are in ``results``.
+
+    ``started`` lists the node ids of the tests the run started, in order: a limit names the last.
+    """
     if killed_for:
-        return zero(drill, expected, f"{killed_for}: the run was stopped and its processes killed")
+        return zero(
+            drill,
+            expected,
+            f"{killed_for}{running_check(expected, started)}: the run was stopped and its processes killed",
+        )
     if "+++++ Timeout +++++" in log_text:
-        return zero(drill, expected, "time limit: a check ran past the per-check limit and the run was stopped")
+        return zero(
+            drill,
+            expected,
+            f"time limit{running_check(expected, started)}: a check ran past the "
+            "per-check limit and the run was stopped",
+        )
     junit, grades = results / "junit.xml", results / "grades.json"
     if not junit.exists() and not grades.exists():
         return zero(drill, expected, f"crash: pytest ended (exit status {returncode}) without writing results")
@@ -83,19 +101,25 @@ def judge(drill: str, expected: list[CheckResult], results: Path, returncode: in
         outcomes, any_failed = junit_outcomes(junit)
         book = {c["nodeid"]: c for d in json.loads(grades.read_text())["drills"].values() for c in d["checks"]}
     except (OSError, ValueError, KeyError, TypeError, ElementTree.ParseError) as error:
-        return zero(drill, expected, f"{NEEDS_REVIEW}: results missing or unreadable ({type(error).__name__}: "
-                                     f"{error}; exit status {returncode})")
+        return zero(
+            drill,
+            expected,
+            f"{NEEDS_REVIEW}: results missing or unreadable ({type(error).__name__}: "
+            f"{error}; exit status {returncode})",
+        )
     disagreements = []
     for check in expected:
         junit_passed, message, figures = outcomes.get(check.nodeid, (False, "did not run", {}))
         book_passed = book.get(check.nodeid, {}).get("passed") is True
-        check.passed, check.message, check.figures = junit_passed and book_passed, message, figures
+        check.passed, check.message, check.metrics = junit_passed and book_passed, message, figures
         if junit_passed != book_passed:
-            disagreements.append(f"{check.nodeid.split('::')[-1]}: JUnit says "
-                                 f"{'passed' if junit_passed else 'failed'}, the grade book the opposite")
+            disagreements.append(
+                f"{check.name}: JUnit says {'passed' if junit_passed else 'failed'}, the grade book the opposite"
+            )
     if returncode != (1 if any_failed else 0):
-        disagreements.append(f"pytest exited with {returncode} but JUnit reports "
-                             f"{'failures' if any_failed else 'no failure'}")
+        disagreements.append(
+            f"pytest exited with {returncode} but JUnit reports {'failures' if any_failed else 'no failure'}"
+        )
     if disagreements:
         return zero(drill, expected, f"{NEEDS_REVIEW}: the result channels disagree ({'; '.join(disagreements)})")
     earned = sum(c.points for c in expected if c.passed)

@@ -5,15 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlcourse.grading.crosscheck import DrillVerdict
-
-
-def tidy(figure: str) -> str:
-    """``"12.789001836 x"`` as ``"12.79 x"``: four significant digits are what a timing on a shared box carries."""
-    number, _, unit = figure.partition(" ")
-    try:
-        return f"{float(number):.4g} {unit}".rstrip()
-    except ValueError:
-        return figure
+from mlcourse.grading.gradebook import metric_text
 
 
 def class_row(learner: str, verdicts: list[DrillVerdict], isolation: str, seconds: float) -> dict[str, object]:
@@ -42,8 +34,9 @@ def feedback_markdown(learner: str, verdicts: list[DrillVerdict], isolation: str
         failed = [c for c in verdict.checks if not c.passed and c.message]
         for check in failed:
             lines.append(f"- ✗ {check.description.rstrip('.')} ({check.points} pt): {check.message}")
-        figures = [f"- {c.nodeid.split('::')[-1]}: {name} = {tidy(value)}" for c in verdict.checks
-                   for name, value in c.figures.items()]
+        figures = [
+            f"- {c.name}: {name} = {metric_text(metric)}" for c in verdict.checks for name, metric in c.metrics.items()
+        ]
         if failed:
             lines.append("")
         if figures:

@@ -1,7 +1,8 @@
 """The grade book: pointed checks, what happened to each, a points table and its JSON.
 
-The pytest hooks in the root ``conftest.py`` feed a :class:`Gradebook`; the JSON it writes is what
-the bracketing proof and class grading read.
+The pytest hooks (``plugin``) feed a :class:`Gradebook`; the JSON it writes is what the bracketing
+proof and class grading read. :class:`Check` is the one record of a check's result, in a pytest
+run and in class grading alike.
 """
 
 from __future__ import annotations
@@ -11,18 +12,45 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+Metric = dict[str, float | str]  # {"value": 12.5, "unit": "x"}
+
 
 @dataclass
 class Check:
-    """One pointed check and what happened to it."""
+    """One pointed check and what happened to it: passed, the failure message, the figures it measured."""
 
     nodeid: str
     drill: str
     points: int
     description: str
-    passed: bool | None = None  # None: not run (deselected or collection error)
+    passed: bool | None = None  # None: not run (deselected, collection error, a run stopped before it)
     message: str = ""
-    metrics: dict[str, dict[str, float | str]] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The test's own name, ``test_...`` (with its parameters), without its file."""
+        return self.nodeid.split("::")[-1]
+
+    def blank(self) -> Check:
+        """The same check with no outcome yet."""
+        return Check(self.nodeid, self.drill, self.points, self.description)
+
+
+def metric_text(metric: Metric) -> str:
+    """``12.79 x``: four significant digits are what a timing on a shared box carries."""
+    value, unit = metric.get("value", ""), metric.get("unit", "")
+    shown = f"{value:.4g}" if isinstance(value, float | int) else str(value)
+    return f"{shown} {unit}".rstrip()
+
+
+def parse_metric(text: str) -> Metric:
+    """The metric written as ``"VALUE UNIT"`` (a JUnit property) back as ``{"value", "unit"}``."""
+    number, _, unit = text.strip().partition(" ")
+    try:
+        return {"value": float(number), "unit": unit}
+    except ValueError:
+        return {"value": text, "unit": ""}
 
 
 class Gradebook:
@@ -82,9 +110,7 @@ class Gradebook:
         total = f"{summary['earned']}/{summary['possible']}"
         lines.append(f"{'total':<{width}}  {'':>6}  {'':>6}  {total:>6}")
         metrics = [
-            f"  {c.nodeid.split('::')[-1]}: {name} = {m['value']:.4g} {m['unit']}".rstrip()
-            for c in self.checks.values()
-            for name, m in c.metrics.items()
+            f"  {c.name}: {name} = {metric_text(m)}" for c in self.checks.values() for name, m in c.metrics.items()
         ]
         if metrics:
             lines += ["Measured:", *metrics]

@@ -7,6 +7,7 @@ so an address-space limit kills honest code long before it uses real memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,35 +50,31 @@ def _tree(root: psutil.Process) -> list[psutil.Process]:
 def _rss(processes: list[psutil.Process]) -> int:
     total = 0
     for process in processes:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += process.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
 def _kill_all(pgid: int, seen: dict[int, psutil.Process]) -> None:
     """SIGKILL the process group, then every process ever seen in the tree that still lives."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     for process in seen.values():
-        try:
+        with contextlib.suppress(psutil.Error):
             process.kill()  # psutil checks the pid was not reused (create time) before killing
-        except psutil.Error:
-            pass
     psutil.wait_procs(list(seen.values()), timeout=5)
 
 
-def run_limited(command: list[str], *, cwd: Path, env: dict[str, str], log: Path, wall_s: float,
-                memory_bytes: int) -> Outcome:
+def run_limited(
+    command: list[str], *, cwd: Path, env: dict[str, str], log: Path, wall_s: float, memory_bytes: int
+) -> Outcome:
     """Run ``command`` in its own session with no stdin, output to ``log``; kill it all when over a limit."""
     start = time.monotonic()
     killed_for, peak = "", 0
     with log.open("ab") as out:
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                 start_new_session=True)
+        child = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+        )
     root = psutil.Process(child.pid)
     seen: dict[int, psutil.Process] = {child.pid: root}
     try:

@@ -31,13 +31,19 @@ def is_excluded(relative: str, patterns: list[str]) -> bool:
     path = PurePosixPath(relative)
     candidates = [str(path), *(str(parent) for parent in path.parents if str(parent) != ".")]
     return any(part in SKIPPED_NAMES for part in path.parts) or any(
-        fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates for pattern in patterns)
+        fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates for pattern in patterns
+    )
 
 
 def course_files(root: Path = REPO_ROOT) -> list[str]:
     """Files of the course: git's view (tracked and new, not ignored) in a checkout, else every file."""
-    done = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode == 0:
         return sorted(name for name in done.stdout.split("\0") if name and (root / name).is_file())
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

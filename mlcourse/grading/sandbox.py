@@ -73,8 +73,11 @@ def fingerprint(root: Path, parts: tuple[str, ...] = ("conftest.py", "pyproject.
     digest = hashlib.sha256()
     for part in parts:
         base = root / part
-        files = sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
-            if base.is_dir() else [base]
+        files = (
+            sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if base.is_dir()
+            else [base]
+        )
         for path in files:
             if path.is_file():
                 digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
@@ -103,18 +106,29 @@ def wrap(command: list[str], space: Workspace, results: Path, use_bwrap: bool) -
         return command
     return [
         bwrap_path() or "bwrap",
-        "--ro-bind", "/", "/",
-        "--dev", "/dev",
-        "--proc", "/proc",
-        "--tmpfs", "/tmp",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
         # What the private /tmp would hide if it lives there: the workspace, the course its symlinks
         # point to (data/models, .venv) and the interpreter's environment.
-        *[arg for path in dict.fromkeys(map(str, (space.root, space.course_root, Path(sys.prefix))))
-          for arg in ("--ro-bind", path, path)],
-        "--bind", str(results), str(results),
+        *[
+            arg
+            for path in dict.fromkeys(map(str, (space.root, space.course_root, Path(sys.prefix))))
+            for arg in ("--ro-bind", path, path)
+        ],
+        "--bind",
+        str(results),
+        str(results),
         "--unshare-all",  # network, pids, ipc, uts...: loopback only, the grader's processes invisible
         "--die-with-parent",
         "--new-session",
-        "--chdir", str(space.course),
+        "--chdir",
+        str(space.course),
         *command,
     ]

@@ -27,9 +27,12 @@ class CeilingRun:
         return self.result.max_send_lag_s <= MAX_LAG_S and self.result.percentiles_ms()["p99"] <= MAX_P99_MS
 
     def row(self) -> dict[str, object]:
-        return {"rate": self.rate, "kept_up": self.kept_up,
-                "max_send_lag_ms": round(self.result.max_send_lag_s * 1e3, 1),
-                **{f"{k}_ms": v for k, v in self.result.percentiles_ms().items()}}
+        return {
+            "rate": self.rate,
+            "kept_up": self.kept_up,
+            "max_send_lag_ms": round(self.result.max_send_lag_s * 1e3, 1),
+            **{f"{k}_ms": v for k, v in self.result.percentiles_ms().items()},
+        }
 
 
 async def generator_ceiling(rates: list[float], duration_s: float = 2.0) -> tuple[float | None, list[CeilingRun]]:

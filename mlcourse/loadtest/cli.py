@@ -26,7 +26,11 @@ from mlcourse.paths import BUILD_DIR, REPO_ROOT
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.loadtest", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--impl", default=reference_impl(), help="drills, solutions or a folder (default: solutions, or drills in the learners' bundle)")
+    parser.add_argument(
+        "--impl",
+        default=reference_impl(),
+        help="drills, solutions or a folder (default: solutions, or drills in the learners' bundle)",
+    )
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second (one run)")
     parser.add_argument("--rates", default=None, help="comma-separated rates: find the sustainable one")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per rate")
@@ -44,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
     model = str(args.fake) if args.fake else args.model or "default (data/models/sentiment-minilm)"
-    config = {"impl": args.impl, "model": model,
-              "rates": rates, "duration_s": args.duration}
+    config = {"impl": args.impl, "model": model, "rates": rates, "duration_s": args.duration}
     try:
         with served(args.impl, model=args.model, fake=args.fake, log_path=args.out / "server.log") as server:
             base_url = server.url

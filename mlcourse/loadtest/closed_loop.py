@@ -16,8 +16,9 @@ import asyncio
 from mlcourse.loadtest.generator import NO_ANSWER, LoadResult, Send
 
 
-async def run_closed_loop(send: Send, *, rate: float, duration_s: float, concurrency: int = 1,
-                          timeout_s: float = 10.0) -> LoadResult:
+async def run_closed_loop(
+    send: Send, *, rate: float, duration_s: float, concurrency: int = 1, timeout_s: float = 10.0
+) -> LoadResult:
     """Closed-loop load for ``duration_s`` at most ``rate`` per second; due times are the actual sends."""
     if rate <= 0 or duration_s <= 0 or concurrency < 1:
         raise ValueError("rate, duration_s and concurrency must be positive")

@@ -63,18 +63,38 @@ async def saturate(base_url: str, concurrency: int, duration_s: float) -> dict[s
     latency (notebook 07's coordinated omission)."""
     async with loopback_client(base_url) as client:
         await open_connections(client, concurrency)
-        result = await run_closed_loop(sentiment_sender(client), rate=1e9, duration_s=duration_s,
-                                       concurrency=concurrency)
-    return {"capacity": round(result.status.count(200) / result.wall_s, 1), "statuses": result.status_counts(),
-            "sent": result.sent, "wall_s": round(result.wall_s, 2)}
+        result = await run_closed_loop(
+            sentiment_sender(client), rate=1e9, duration_s=duration_s, concurrency=concurrency
+        )
+    return {
+        "capacity": round(result.status.count(200) / result.wall_s, 1),
+        "statuses": result.status_counts(),
+        "sent": result.sent,
+        "wall_s": round(result.wall_s, 2),
+    }
 
 
 def start_profile(pid: int, seconds: float, out_path: Path) -> subprocess.Popen:
     """py-spy, sampling every thread of ``pid`` for ``seconds`` into collapsed stacks (``out_path``)."""
     py_spy = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen([str(py_spy), "record", "--pid", str(pid), "--duration", str(int(seconds)),
-                             "--format", "raw", "--threads", "--nonblocking", "--output", str(out_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(py_spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--format",
+            "raw",
+            "--threads",
+            "--nonblocking",
+            "--output",
+            str(out_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def profile_shares(collapsed: Path) -> dict[str, float]:
@@ -82,24 +102,38 @@ def profile_shares(collapsed: Path) -> dict[str, float]:
     counts: Counter[str] = Counter()
     for line in collapsed.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
-        kind = ("model (predict_batch)" if "predict_batch" in stack
-                else "event loop (HTTP, JSON, batcher)" if "MainThread" in stack.split(";")[0] else "other")
+        kind = (
+            "model (predict_batch)"
+            if "predict_batch" in stack
+            else "event loop (HTTP, JSON, batcher)"
+            if "MainThread" in stack.split(";")[0]
+            else "other"
+        )
         counts[kind] += int(n)
     total = sum(counts.values()) or 1
     return {kind: round(n / total, 3) for kind, n in counts.most_common()}
 
 
-def run(impl: str, batching: str, threads: int, duration_s: float, out_dir: Path, profile: bool,
-        model: str | None = None) -> dict[str, Any]:
+def run(
+    impl: str, batching: str, threads: int, duration_s: float, out_dir: Path, profile: bool, model: str | None = None
+) -> dict[str, Any]:
     print("1/3 the generator's ceiling against an endpoint that answers at once", flush=True)
     ceiling, ceiling_runs = asyncio.run(generator_ceiling(CEILING_RATES, duration_s=2.0))
-    print(f"    kept up to {ceiling} req/s\n2/3 the model offline, batches of {BATCH_SIZE}, {threads} thread(s)",
-          flush=True)
+    print(
+        f"    kept up to {ceiling} req/s\n2/3 the model offline, batches of {BATCH_SIZE}, {threads} thread(s)",
+        flush=True,
+    )
     offline = offline_throughput(model, threads, BATCH_SIZE, duration_s)
     print(f"    {offline:.1f} texts/s\n3/3 the server saturated ({batching} batching)", flush=True)
     concurrency = 4 * BATCH_SIZE
-    with served(impl, model=model, batching=batching, threads=threads, queue_limit=10 * concurrency,
-                log_path=out_dir / "server.log") as served_api:
+    with served(
+        impl,
+        model=model,
+        batching=batching,
+        threads=threads,
+        queue_limit=10 * concurrency,
+        log_path=out_dir / "server.log",
+    ) as served_api:
         asyncio.run(saturate(served_api.url, concurrency, 2.0))  # warm-up, discarded
         before = batch_sizes(served_api.url)
         profiler = start_profile(served_api.pid, duration_s, out_dir / "profile.txt") if profile else None
@@ -107,13 +141,23 @@ def run(impl: str, batching: str, threads: int, duration_s: float, out_dir: Path
         after = batch_sizes(served_api.url)
         if profiler is not None:
             profiler.wait(timeout=duration_s + 30)
-    data = {"config": {"impl": impl, "batching": batching, "threads": threads, "batch_size": BATCH_SIZE,
-                       "concurrency": concurrency, "duration_s": duration_s},
-            "generator_ceiling": ceiling, "ceiling_runs": [run.row() for run in ceiling_runs],
-            "offline_texts_per_s": round(offline, 1), "server": server,
-            "mean_batch": round(mean_batch(batches_between(before, after)), 2),
-            "efficiency": round(server["capacity"] / offline, 3),
-            "generator_not_the_limit": bool(ceiling and ceiling >= 2 * server["capacity"])}
+    data = {
+        "config": {
+            "impl": impl,
+            "batching": batching,
+            "threads": threads,
+            "batch_size": BATCH_SIZE,
+            "concurrency": concurrency,
+            "duration_s": duration_s,
+        },
+        "generator_ceiling": ceiling,
+        "ceiling_runs": [run.row() for run in ceiling_runs],
+        "offline_texts_per_s": round(offline, 1),
+        "server": server,
+        "mean_batch": round(mean_batch(batches_between(before, after)), 2),
+        "efficiency": round(server["capacity"] / offline, 3),
+        "generator_not_the_limit": bool(ceiling and ceiling >= 2 * server["capacity"]),
+    }
     if profile:
         data["profile"] = profile_shares(out_dir / "profile.txt")
     return data
@@ -121,17 +165,29 @@ def run(impl: str, batching: str, threads: int, duration_s: float, out_dir: Path
 
 def render(data: dict[str, Any]) -> str:
     server, ceiling = data["server"], data["generator_ceiling"]
-    lines = ["| figure | value |", "|---|---:|",
-             f"| generator ceiling (instant endpoint) | {ceiling if ceiling else 'below the lowest rate'} req/s |",
-             f"| offline throughput, batches of {BATCH_SIZE} | {data['offline_texts_per_s']} texts/s |",
-             f"| server capacity | {server['capacity']} req/s (mean batch {data['mean_batch']}) |",
-             f"| capacity / offline | {data['efficiency']:.0%} (goal {GOAL:.0%}) |"]
-    verdict = ("The generator kept up with at least twice the capacity: the server, not the client, set the pace."
-               if data["generator_not_the_limit"] else
-               "The generator's ceiling is below twice the capacity: the capacity may be the generator's.")
+    lines = [
+        "| figure | value |",
+        "|---|---:|",
+        f"| generator ceiling (instant endpoint) | {ceiling if ceiling else 'below the lowest rate'} req/s |",
+        f"| offline throughput, batches of {BATCH_SIZE} | {data['offline_texts_per_s']} texts/s |",
+        f"| server capacity | {server['capacity']} req/s (mean batch {data['mean_batch']}) |",
+        f"| capacity / offline | {data['efficiency']:.0%} (goal {GOAL:.0%}) |",
+    ]
+    verdict = (
+        "The generator kept up with at least twice the capacity: the server, not the client, set the pace."
+        if data["generator_not_the_limit"]
+        else "The generator's ceiling is below twice the capacity: the capacity may be the generator's."
+    )
     shares = data.get("profile")
-    where = ("\n\nWhere the server's busy samples went (py-spy): "
-             + ", ".join(f"{kind} {share:.0%}" for kind, share in shares.items()) + ".") if shares else ""
+    where = (
+        (
+            "\n\nWhere the server's busy samples went (py-spy): "
+            + ", ".join(f"{kind} {share:.0%}" for kind, share in shares.items())
+            + "."
+        )
+        if shares
+        else ""
+    )
     return "\n".join(lines) + f"\n\n{verdict}{where}"
 
 
@@ -148,7 +204,9 @@ def plot(data: dict[str, Any]):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlcourse.loadtest.efficiency", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m mlcourse.loadtest.efficiency", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--impl", default=reference_impl(), help="drills, solutions or a folder")
     parser.add_argument("--batching", choices=["window", "adaptive", "none"], default="window")
     parser.add_argument("--threads", type=int, default=default_threads(), help="torch threads, offline and served")
@@ -161,8 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     data = run(args.impl, args.batching, args.threads, args.duration, args.out, args.profile, args.model)
     markdown = render(data)
     print(markdown)
-    write_report(args.out, title="Serving efficiency: server capacity against offline throughput",
-                 markdown=markdown, data=data, figure=plot(data))
+    write_report(
+        args.out,
+        title="Serving efficiency: server capacity against offline throughput",
+        markdown=markdown,
+        data=data,
+        figure=plot(data),
+    )
     print(f"wrote {args.out}/report.md, report.json, report.png")
     return 0
 

@@ -159,8 +159,9 @@ def loopback_client(base_url: str, *, max_connections: int = 0, timeout_s: float
     A load generator must be far faster than what it measures. Use it as ``async with``.
     """
     require_loopback(base_url)
-    return aiohttp.ClientSession(base_url, connector=aiohttp.TCPConnector(limit=max_connections),
-                                 timeout=aiohttp.ClientTimeout(total=timeout_s))
+    return aiohttp.ClientSession(
+        base_url, connector=aiohttp.TCPConnector(limit=max_connections), timeout=aiohttp.ClientTimeout(total=timeout_s)
+    )
 
 
 async def open_connections(client: aiohttp.ClientSession, count: int, path: str = "/healthz") -> None:
@@ -208,5 +209,6 @@ async def load_http(
     """Open-loop load of POST /api/sentiment on a loopback server, ``connections`` opened beforehand."""
     async with loopback_client(base_url) as client:
         await open_connections(client, connections)
-        return await run_open_loop(sentiment_sender(client, texts), rate=rate, duration_s=duration_s,
-                                   timeout_s=timeout_s)
+        return await run_open_loop(
+            sentiment_sender(client, texts), rate=rate, duration_s=duration_s, timeout_s=timeout_s
+        )

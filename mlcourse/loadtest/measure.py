@@ -72,8 +72,13 @@ class Sweep(NamedTuple):
     overload: Run | None
 
 
-def sweep(base_url: str, rates: list[float], duration_s: float, p99_ms: float = P99_TARGET_MS,
-          on_run: Callable[[Run, str], None] = lambda run, note: None) -> Sweep:
+def sweep(
+    base_url: str,
+    rates: list[float],
+    duration_s: float,
+    p99_ms: float = P99_TARGET_MS,
+    on_run: Callable[[Run, str], None] = lambda run, note: None,
+) -> Sweep:
     """Each rate in order, the highest sustained one, and a run at twice that rate; ``on_run`` hears of each."""
     runs = []
     for rate in sorted(rates):
@@ -87,5 +92,3 @@ def sweep(base_url: str, rates: list[float], duration_s: float, p99_ms: float = 
         overload = measure(base_url, 2 * best, duration_s)
         on_run(overload, "twice the sustainable rate")
     return Sweep(runs, best, overload)
-
-

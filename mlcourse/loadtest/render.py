@@ -9,20 +9,25 @@ from matplotlib.figure import Figure
 from mlcourse.loadtest.measure import MIN_OK_SHARE, Run
 from mlcourse.reports import new_figure, write_report
 
-HEADER = (f"{'rate/s':>7} {'sent':>6} {'200':>6} {'429':>6} {'other':>6} "
-          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'batch':>6}")
+HEADER = (
+    f"{'rate/s':>7} {'sent':>6} {'200':>6} {'429':>6} {'other':>6} "
+    f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'batch':>6}"
+)
 
 
 def format_row(run: Run) -> str:
     r = run.result
     p = r.percentiles_ms()
     other = r.sent - r.status.count(200) - r.status.count(429)
-    return (f"{r.rate:>7.0f} {r.sent:>6} {r.status.count(200):>6} {r.status.count(429):>6} {other:>6} "
-            f"{p['p50']:>7.1f} {p['p95']:>7.1f} {p['p99']:>7.1f} {run.mean_batch:>6.1f}")
+    return (
+        f"{r.rate:>7.0f} {r.sent:>6} {r.status.count(200):>6} {r.status.count(429):>6} {other:>6} "
+        f"{p['p50']:>7.1f} {p['p95']:>7.1f} {p['p99']:>7.1f} {run.mean_batch:>6.1f}"
+    )
 
 
-def markdown(config: dict[str, object], runs: list[Run], sustainable: float | None, overload: Run | None,
-             p99_ms: float) -> str:
+def markdown(
+    config: dict[str, object], runs: list[Run], sustainable: float | None, overload: Run | None, p99_ms: float
+) -> str:
     lines = [
         f"Implementation `{config['impl']}`, model `{config['model']}`, open-loop, {config['duration_s']} s per rate.",
         "Latencies of the 200 answers, counted from each request's scheduled send time.",
@@ -37,12 +42,16 @@ def markdown(config: dict[str, object], runs: list[Run], sustainable: float | No
         if sustainable is None:
             lines.append(f"No rate kept p99 under {p99_ms:.0f} ms with {MIN_OK_SHARE:.0%} answered 200.")
         else:
-            lines.append(f"Highest sustainable rate (p99 < {p99_ms:.0f} ms, >= {MIN_OK_SHARE:.0%} answered 200): "
-                         f"**{sustainable:.0f} requests/s**.")
+            lines.append(
+                f"Highest sustainable rate (p99 < {p99_ms:.0f} ms, >= {MIN_OK_SHARE:.0%} answered 200): "
+                f"**{sustainable:.0f} requests/s**."
+            )
         if overload:
             over = overload.result
-            lines.append(f"At twice that rate ({over.rate:.0f}/s): {over.share(429):.1%} answered 429; "
-                         f"p99 of the accepted: {over.percentiles_ms()['p99']:.0f} ms.")
+            lines.append(
+                f"At twice that rate ({over.rate:.0f}/s): {over.share(429):.1%} answered 429; "
+                f"p99 of the accepted: {over.percentiles_ms()['p99']:.0f} ms."
+            )
     return "\n".join(lines)
 
 
@@ -56,8 +65,11 @@ def plot(runs: list[Run], overload: Run | None, p99_ms: float) -> Figure:
         if points:
             ax.scatter(*zip(*points), s=4, color=color, label=str(code))
     ax.axhline(p99_ms, color="tab:red", linestyle="--", linewidth=1, label=f"{p99_ms:.0f} ms")
-    ax.set(title=f"latency over time at {last.rate:.0f} requests/s", xlabel="scheduled send time (s)",
-           ylabel="latency (ms)")
+    ax.set(
+        title=f"latency over time at {last.rate:.0f} requests/s",
+        xlabel="scheduled send time (s)",
+        ylabel="latency (ms)",
+    )
     ax.legend(loc="upper left")
     if len(shown) > 1:
         ax = axes[1]
@@ -74,11 +86,26 @@ def plot(runs: list[Run], overload: Run | None, p99_ms: float) -> Figure:
     return figure
 
 
-def write(out_dir: Path, config: dict[str, object], runs: list[Run], sustainable: float | None,
-          overload: Run | None, p99_ms: float) -> dict[str, Path]:
+def write(
+    out_dir: Path,
+    config: dict[str, object],
+    runs: list[Run],
+    sustainable: float | None,
+    overload: Run | None,
+    p99_ms: float,
+) -> dict[str, Path]:
     """report.json (every figure), report.md (the table) and report.png."""
-    data = {"config": config, "p99_target_ms": p99_ms, "runs": [run.row() for run in runs],
-            "sustainable_rate": sustainable, "overload": overload.row() if overload else None}
-    return write_report(out_dir, title="Load test: POST /api/sentiment",
-                        markdown=markdown(config, runs, sustainable, overload, p99_ms), data=data,
-                        figure=plot(runs, overload, p99_ms))
+    data = {
+        "config": config,
+        "p99_target_ms": p99_ms,
+        "runs": [run.row() for run in runs],
+        "sustainable_rate": sustainable,
+        "overload": overload.row() if overload else None,
+    }
+    return write_report(
+        out_dir,
+        title="Load test: POST /api/sentiment",
+        markdown=markdown(config, runs, sustainable, overload, p99_ms),
+        data=data,
+        figure=plot(runs, overload, p99_ms),
+    )

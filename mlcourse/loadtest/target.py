@@ -113,8 +113,13 @@ class KnownLatencyApp:
 
 async def respond(send: Any, status: int, body: object) -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -133,8 +138,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    app = KnownLatencyApp(args.latency_ms / 1000, args.slow_ms / 1000, args.slow_every, args.stall_after_s,
-                          args.stall_ms / 1000, args.service_ms / 1000, args.queue_limit)
+    app = KnownLatencyApp(
+        args.latency_ms / 1000,
+        args.slow_ms / 1000,
+        args.slow_every,
+        args.stall_after_s,
+        args.stall_ms / 1000,
+        args.service_ms / 1000,
+        args.queue_limit,
+    )
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     return 0
 
@@ -144,8 +156,12 @@ def target_served(log_path: Path | None = None, **options: float | None) -> Iter
     """Run the target in a child process (``options`` by Python name: ``latency_ms=10``); yield its URL."""
     port = free_port()
     command = [sys.executable, "-m", "mlcourse.loadtest.target", "--port", str(port)]
-    command += [part for name, value in options.items() if value is not None
-                for part in (f"--{name.replace('_', '-')}", str(value))]
+    command += [
+        part
+        for name, value in options.items()
+        if value is not None
+        for part in (f"--{name.replace('_', '-')}", str(value))
+    ]
     with start_child(command, port, log_path or BUILD_DIR / "loadtest" / "target.log", ready_timeout_s=30) as child:
         yield child.url
 

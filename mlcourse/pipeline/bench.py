@@ -42,8 +42,9 @@ DEFAULT_OUT = BUILD_DIR / "pipeline_bench"
 CHAOS = Policy(p_429=0.05, p_503=0.05, p_slow=0.04, p_drop=0.04, slow_s=0.2, latency_s=0.01, retry_after_s=1)
 
 
-def run_command(drill: Drill, source: Path, url: str, out: Path, *options: str,
-                stop_after_s: float | None = None) -> dict[str, Any]:
+def run_command(
+    drill: Drill, source: Path, url: str, out: Path, *options: str, stop_after_s: float | None = None
+) -> dict[str, Any]:
     """Run d6's command; return its JSON summary (None when stopped), exit status and peak memory."""
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", drill.package, str(source), "--url", url, "--out", str(out), *options]
@@ -61,8 +62,13 @@ def run_command(drill: Drill, source: Path, url: str, out: Path, *options: str,
     child.returncode = os.waitstatus_to_exitcode(status)
     summary = json.loads(lines[-1]) if child.returncode in (EXIT_OK, EXIT_ROWS_FAILED) and lines else None
     written = max(0, sum(1 for _ in out.open()) - 1) if out.exists() else 0
-    return {"summary": summary, "exit": child.returncode, "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-            "seconds": round(seconds, 2), "rows_written": written}
+    return {
+        "summary": summary,
+        "exit": child.returncode,
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "seconds": round(seconds, 2),
+        "rows_written": written,
+    }
 
 
 def throughput(drill: Drill, args: argparse.Namespace) -> dict[str, Any]:
@@ -71,8 +77,12 @@ def throughput(drill: Drill, args: argparse.Namespace) -> dict[str, Any]:
         url = args.url or stack.enter_context(served(args.impl, fake=FakeCost() if args.fake else None)).url
         result = run_command(drill, source, url, args.out / "throughput-out.csv", "--concurrency", "32")
     summary = result["summary"] or {}
-    return {**result, "rows": args.rows, "model": "fake" if args.fake else "real (d1 reference server)",
-            "rows_per_s": summary.get("rows_per_s")}
+    return {
+        **result,
+        "rows": args.rows,
+        "model": "fake" if args.fake else "real (d1 reference server)",
+        "rows_per_s": summary.get("rows_per_s"),
+    }
 
 
 def memory(drill: Drill, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -82,8 +92,15 @@ def memory(drill: Drill, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     with MisbehavingServer(Policy(latency_s=0.05)) as server:
         for label, queue_rows in (("bounded (64-row queues)", "64"), ("unbounded (--queue-rows 0)", "0")):
-            result = run_command(drill, source, server.url, args.out / "memory-out.csv", "--queue-rows", queue_rows,
-                                 stop_after_s=args.memory_seconds)
+            result = run_command(
+                drill,
+                source,
+                server.url,
+                args.out / "memory-out.csv",
+                "--queue-rows",
+                queue_rows,
+                stop_after_s=args.memory_seconds,
+            )
             rows.append({"mode": label, **result})
             print(f"  {label}: peak {result['peak_rss_mib']} MiB, {result['rows_written']} rows written", flush=True)
     return rows
@@ -94,15 +111,22 @@ def chaos(drill: Drill, args: argparse.Namespace) -> dict[str, Any]:
     with MisbehavingServer(CHAOS) as server:
         result = run_command(drill, source, server.url, args.out / "chaos-out.csv", "--concurrency", "8")
         behaviours = [a.behaviour for a in server.arrivals]
-        return {**result, "requests": len(behaviours), "misbehaved": sum(b != "ok" for b in behaviours),
-                "max_in_flight": server.max_in_flight, "concurrency": 8, "connections": server.connections,
-                "early_retries": len(server.early_retries())}
+        return {
+            **result,
+            "requests": len(behaviours),
+            "misbehaved": sum(b != "ok" for b in behaviours),
+            "max_in_flight": server.max_in_flight,
+            "concurrency": 8,
+            "connections": server.connections,
+            "early_retries": len(server.early_retries()),
+        }
 
 
 def markdown(report: dict[str, Any]) -> str:
     t, c = report["throughput"], report["chaos"]
-    memory_rows = "\n".join(f"| {m['mode']} | {m['peak_rss_mib']} | {m['rows_written']} | {m['seconds']} |"
-                            for m in report["memory"])
+    memory_rows = "\n".join(
+        f"| {m['mode']} | {m['peak_rss_mib']} | {m['rows_written']} | {m['seconds']} |" for m in report["memory"]
+    )
     return (
         "## REST vs gRPC vs port (same trivial model, loopback)\n\n" + markdown_table(report["transports"]) + "\n\n"
         f"## Pipeline throughput\n\n{t['rows']} rows, {t['model']}, --concurrency 32: **{t['rows_per_s']} rows/s** "
@@ -131,9 +155,12 @@ def plot(report: dict[str, Any]):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.pipeline.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", default=reference_impl(),
-                        help="whose d6, and the d1 and d4 it runs against: drills, solutions or a submission folder "
-                             "(default: solutions, or drills in the learners' bundle)")
+    parser.add_argument(
+        "--impl",
+        default=reference_impl(),
+        help="whose d6, and the d1 and d4 it runs against: drills, solutions or a submission folder "
+        "(default: solutions, or drills in the learners' bundle)",
+    )
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--memory-seconds", type=float, default=20.0)
@@ -154,8 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     report.update(memory=memory(drill, args), memory_rows=args.memory_rows, memory_seconds=args.memory_seconds)
     print("4/4 the misbehaving server", flush=True)
     report["chaos"] = chaos(drill, args)
-    paths = write_report(args.out, title="d6 and notebook 08: the hybrid pipeline's figures",
-                         markdown=markdown(report), data=report, figure=plot(report))
+    paths = write_report(
+        args.out,
+        title="d6 and notebook 08: the hybrid pipeline's figures",
+        markdown=markdown(report),
+        data=report,
+        figure=plot(report),
+    )
     print(markdown(report))
     print(f"written: {', '.join(str(p) for p in paths.values())}")
     return 0

@@ -31,8 +31,12 @@ async def timed(predict, requests: int, in_flight: int, max_seconds: float) -> d
     start = time.perf_counter()
     await asyncio.gather(*(one_caller() for _ in range(in_flight)))
     seconds = time.perf_counter() - start
-    return {"requests": len(latencies), "per_s": len(latencies) / seconds,
-            "p50_ms": float(np.percentile(latencies, 50) * 1e3), "p99_ms": float(np.percentile(latencies, 99) * 1e3)}
+    return {
+        "requests": len(latencies),
+        "per_s": len(latencies) / seconds,
+        "p50_ms": float(np.percentile(latencies, 50) * 1e3),
+        "p99_ms": float(np.percentile(latencies, 99) * 1e3),
+    }
 
 
 class CountingRelay:
@@ -82,7 +86,9 @@ async def wire_bytes(kind: str, impl: str, port: int | None, samples: int = 200)
 
         encode = load_drill(impl, "d4_port_server").module("protocol").encode_frame
         answer = trivial_model().predict(FEATURES)
-        return float(len(encode({"ref": 12345, "features": FEATURES})) + len(encode({"ref": 12345, "prediction": answer})))
+        return float(
+            len(encode({"ref": 12345, "features": FEATURES})) + len(encode({"ref": 12345, "prediction": answer}))
+        )
     assert port is not None, f"the {kind} transport needs its server's port"
     relay = CountingRelay(port)
     relay_port = await relay.start()
@@ -96,8 +102,13 @@ async def wire_bytes(kind: str, impl: str, port: int | None, samples: int = 200)
     return counted / samples
 
 
-async def compare(impl: str, requests: int = 2000, in_flight: int = 64, max_seconds: float = 10.0,
-                  transports: tuple[str, ...] = TRANSPORTS) -> list[dict[str, Any]]:
+async def compare(
+    impl: str,
+    requests: int = 2000,
+    in_flight: int = 64,
+    max_seconds: float = 10.0,
+    transports: tuple[str, ...] = TRANSPORTS,
+) -> list[dict[str, Any]]:
     """Round trips per second, latency and bytes of each transport; ``impl`` is whose d4 serves the port."""
     rows = []
     for kind in transports:
@@ -109,10 +120,17 @@ async def compare(impl: str, requests: int = 2000, in_flight: int = 64, max_seco
                     await predict()  # warm up: connections open, worker loaded
                 sequential = await timed(predict, requests, 1, max_seconds)
                 pipelined = await timed(predict, requests * 2, in_flight, max_seconds)
-            rows.append({"transport": kind, "sequential_per_s": round(sequential["per_s"]),
-                         "p50_ms": round(sequential["p50_ms"], 3), "p99_ms": round(sequential["p99_ms"], 3),
-                         "pipelined_per_s": round(pipelined["per_s"]), "in_flight": in_flight,
-                         "bytes_per_round_trip": round(await wire_bytes(kind, impl, port))})
+            rows.append(
+                {
+                    "transport": kind,
+                    "sequential_per_s": round(sequential["per_s"]),
+                    "p50_ms": round(sequential["p50_ms"], 3),
+                    "p99_ms": round(sequential["p99_ms"], 3),
+                    "pipelined_per_s": round(pipelined["per_s"]),
+                    "in_flight": in_flight,
+                    "bytes_per_round_trip": round(await wire_bytes(kind, impl, port)),
+                }
+            )
         finally:
             if context:
                 await context.__aexit__(None, None, None)
@@ -120,8 +138,13 @@ async def compare(impl: str, requests: int = 2000, in_flight: int = 64, max_seco
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| transport | one at a time (req/s) | p50 (ms) | p99 (ms) | pipelined (req/s) | bytes per round trip |",
-             "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['transport']} | {r['sequential_per_s']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-              f"{r['pipelined_per_s']} ({r['in_flight']} in flight) | {r['bytes_per_round_trip']} |" for r in rows]
+    lines = [
+        "| transport | one at a time (req/s) | p50 (ms) | p99 (ms) | pipelined (req/s) | bytes per round trip |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['transport']} | {r['sequential_per_s']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+        f"{r['pipelined_per_s']} ({r['in_flight']} in flight) | {r['bytes_per_round_trip']} |"
+        for r in rows
+    ]
     return "\n".join(lines)

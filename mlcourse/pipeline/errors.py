@@ -63,8 +63,10 @@ class ConfigurationError(Exception):
         expected = expected_base_url(base_url)
         if expected == base_url.rstrip("/"):
             expected = "http://127.0.0.1:8000 for make serve"
-        super().__init__(f"{tried} answered {answer}: that is not the sentiment API. --url takes the API's base URL, "
-                         f"the one /api/sentiment and /healthz are appended to: {expected}")
+        super().__init__(
+            f"{tried} answered {answer}: that is not the sentiment API. --url takes the API's base URL, "
+            f"the one /api/sentiment and /healthz are appended to: {expected}"
+        )
         self.tried, self.answer, self.base_url = tried, answer, base_url
 
 

@@ -28,8 +28,13 @@ from typing import Self
 from mlcourse.api.fake_model import fake_prediction
 
 BEHAVIOURS = ("ok", "429", "503", "503-bare", "slow", "drop", "422")
-REASONS = {200: "OK", 404: "Not Found", 422: "Unprocessable Entity", 429: "Too Many Requests",
-           503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    404: "Not Found",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}
 REFUSED_TEXT = "this text is always refused"
 
 
@@ -124,8 +129,12 @@ class MisbehavingServer:
         early = []
         for arrival in arrivals:
             before = last.get(arrival.text)
-            if (before is not None and before.retry_after_s and before.answered is not None
-                    and arrival.arrived < before.answered + before.retry_after_s - tolerance_s):
+            if (
+                before is not None
+                and before.retry_after_s
+                and before.answered is not None
+                and arrival.arrived < before.answered + before.retry_after_s - tolerance_s
+            ):
                 early.append((before, arrival))
             last[arrival.text] = arrival
         return early
@@ -208,20 +217,26 @@ class MisbehavingServer:
             await asyncio.sleep(self.policy.latency_s + (self.policy.slow_s if behaviour == "slow" else 0.0))
             answered = time.monotonic()  # before the answer leaves: the client cannot have it earlier
             with self._lock:  # recorded before answering, so whoever got the answer finds it in the record
-                self.arrivals.append(Arrival(text, attempt, behaviour, arrived,
-                                             None if behaviour == "drop" else answered, retry_after))
+                self.arrivals.append(
+                    Arrival(text, attempt, behaviour, arrived, None if behaviour == "drop" else answered, retry_after)
+                )
             if behaviour == "drop":
                 writer.transport.abort()
                 return False
             if retry_after is not None:
                 code = "queue_full" if behaviour == "429" else "model_loading"
-                await self._send(writer, int(behaviour), {"error": {"code": code, "message": "try again later"}},
-                                 {"Retry-After": str(retry_after)})
+                await self._send(
+                    writer,
+                    int(behaviour),
+                    {"error": {"code": code, "message": "try again later"}},
+                    {"Retry-After": str(retry_after)},
+                )
             elif behaviour == "503-bare":
                 await self._send(writer, 503, {"error": {"code": "unavailable", "message": "try again later"}})
             elif behaviour == "422":
-                await self._send(writer, 422, {"error": {"code": "refused_text",
-                                                         "message": "this text is refused by the model"}})
+                await self._send(
+                    writer, 422, {"error": {"code": "refused_text", "message": "this text is refused by the model"}}
+                )
             else:
                 await self._send(writer, 200, fake_prediction(text))
         finally:
@@ -232,7 +247,11 @@ class MisbehavingServer:
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, status: int, payload: dict, headers: dict | None = None) -> None:
         body = json.dumps(payload).encode()
-        lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}", "Content-Type: application/json",
-                 f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+        lines = [
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            *(f"{k}: {v}" for k, v in (headers or {}).items()),
+        ]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         await writer.drain()

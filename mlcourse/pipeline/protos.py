@@ -26,8 +26,16 @@ def compile_proto() -> list[Path]:
 
     GENERATED.mkdir(exist_ok=True)
     include = Path(protoc.__file__).with_name("_proto")  # the well-known types shipped with grpcio-tools
-    status = protoc.main(["grpc_tools.protoc", f"-I{PROTO.parent}", f"-I{include}", f"--python_out={GENERATED}",
-                          f"--grpc_python_out={GENERATED}", str(PROTO)])
+    status = protoc.main(
+        [
+            "grpc_tools.protoc",
+            f"-I{PROTO.parent}",
+            f"-I{include}",
+            f"--python_out={GENERATED}",
+            f"--grpc_python_out={GENERATED}",
+            str(PROTO),
+        ]
+    )
     if status != 0:
         raise RuntimeError(f"protoc failed on {PROTO} (status {status})")
     return [GENERATED / f"{MODULE}.py", GENERATED / f"{MODULE}_grpc.py"]

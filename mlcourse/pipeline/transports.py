@@ -101,6 +101,7 @@ async def caller(kind: str, impl: str, port: int | None = None) -> AsyncIterator
         import httpx
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+
             async def predict() -> dict:
                 response = await http.post("/predict", json={"features": FEATURES})
                 response.raise_for_status()
@@ -129,6 +130,7 @@ async def caller(kind: str, impl: str, port: int | None = None) -> AsyncIterator
         save_model(trivial_model(), MODEL_PATH)
         server = drill.module("supervisor").PortServer(MODEL_PATH, env=drill.env())
         async with server:
+
             async def predict() -> dict:
                 return await server.predict(FEATURES, timeout=10.0)
 

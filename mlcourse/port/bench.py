@@ -152,8 +152,12 @@ def plot(report: dict[str, Any]) -> Figure:
     figure, (axes,) = new_figure()
     phases = report["round_trips"]
     axes.plot([p["in_flight"] for p in phases], [p["round_trips_per_s"] for p in phases], marker="o")
-    axes.set(xscale="log", xlabel="requests in flight", ylabel="round trips per second",
-             title=f"d4 port server ({report['impl']}): round trips vs requests in flight")
+    axes.set(
+        xscale="log",
+        xlabel="requests in flight",
+        ylabel="round trips per second",
+        title=f"d4 port server ({report['impl']}): round trips vs requests in flight",
+    )
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
     return figure
@@ -161,8 +165,11 @@ def plot(report: dict[str, Any]) -> Figure:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlcourse.port.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", default=reference_impl(),
-                        help="drills, solutions or a submission folder (default: solutions, or drills in the learners' bundle)")
+    parser.add_argument(
+        "--impl",
+        default=reference_impl(),
+        help="drills, solutions or a submission folder (default: solutions, or drills in the learners' bundle)",
+    )
     parser.add_argument("--requests", type=int, default=3000, help="round trips per in-flight level")
     parser.add_argument("--restarts", type=int, default=5, help="worker kills to time")
     parser.add_argument("--max-seconds", type=float, default=10.0, help="time limit of each phase")
@@ -178,8 +185,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{drill.package} is not finished yet: {exc}", file=sys.stderr)
         return 1
     report = summarise(result, args.impl, in_process_us(trivial_model()))
-    paths = write_report(args.out, title="d4: port server round trips and restart time", markdown=markdown(report),
-                         data=report, figure=plot(report))
+    paths = write_report(
+        args.out,
+        title="d4: port server round trips and restart time",
+        markdown=markdown(report),
+        data=report,
+        figure=plot(report),
+    )
     print(markdown(report))
     print(f"written: {', '.join(str(p) for p in paths.values())}")
     return 0

@@ -74,15 +74,23 @@ class ElixirRun:
         return found[-1] if found else ""
 
 
-def run_script(script: str, args: Sequence[str] = (), env: Mapping[str, str] | None = None,
-               timeout_s: float = 120.0) -> ElixirRun:
+def run_script(
+    script: str, args: Sequence[str] = (), env: Mapping[str, str] | None = None, timeout_s: float = 120.0
+) -> ElixirRun:
     """``elixir elixir/SCRIPT ARGS`` from the repository root; on timeout, SIGINT to its group, then SIGKILL."""
     executable = elixir()
     if executable is None:
         raise FileNotFoundError(SKIP_REASON)
-    child = subprocess.Popen([executable, "--erl", "+Bd", str(ELIXIR_DIR / script), *args], cwd=REPO_ROOT,
-                             env=dict(env) if env is not None else None, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    child = subprocess.Popen(
+        [executable, "--erl", "+Bd", str(ELIXIR_DIR / script), *args],
+        cwd=REPO_ROOT,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = child.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:

@@ -187,8 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         frames_in, frames_out = open(IN_FD, "rb"), open(OUT_FD, "wb")  # noqa: SIM115 (they live as long as we do)
     except OSError as exc:
-        print(f"etf_worker: no fds {IN_FD}/{OUT_FD} ({exc}): start me from a port opened with :nouse_stdio",
-              file=sys.stderr)
+        print(
+            f"etf_worker: no fds {IN_FD}/{OUT_FD} ({exc}): start me from a port opened with :nouse_stdio",
+            file=sys.stderr,
+        )
         return 64
     try:
         return serve(model, frames_in, frames_out, args.packet)

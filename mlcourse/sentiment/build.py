@@ -91,7 +91,11 @@ def build(model_dir: Path, config: TrainConfig, *, num_threads: int | None = Non
         },
         "final_train_loss": final_loss,
         # CPU time counts only this process, so cores shared with others do not inflate it.
-        "seconds": {"train": train_seconds, "total": time.perf_counter() - started, "cpu": time.process_time() - cpu_started},
+        "seconds": {
+            "train": train_seconds,
+            "total": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu_started,
+        },
         "machine": {
             "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),

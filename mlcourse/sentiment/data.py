@@ -75,9 +75,8 @@ def load_tweets(path: Path | None = None) -> pl.DataFrame:
         .filter(pl.col("text").str.len_chars() > 0)
         .unique(subset=["text", "sentiment"], keep="first", maintain_order=True)
     )
-    return (
-        tweets.filter(pl.col("sentiment").n_unique().over("text") == 1)
-        .select("text", (pl.col("sentiment") == LABELS[1]).cast(pl.Int64).alias("label"))
+    return tweets.filter(pl.col("sentiment").n_unique().over("text") == 1).select(
+        "text", (pl.col("sentiment") == LABELS[1]).cast(pl.Int64).alias("label")
     )
 
 

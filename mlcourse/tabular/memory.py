@@ -72,16 +72,18 @@ class PeakMemory:
         return self.peak_mib - self.baseline_mib
 
 
-def measure_peak_memory(code: str, *, label: str = "", env: dict[str, str] | None = None,
-                        **variables: str | float) -> PeakMemory:
+def measure_peak_memory(
+    code: str, *, label: str = "", env: dict[str, str] | None = None, **variables: str | float
+) -> PeakMemory:
     """Run `code` (which sees `pl` and `variables` and must bind `result`) in a new process.
 
     `env` adds environment variables for the child only, e.g. an engine setting to compare.
     """
     child_env = os.environ | (env or {})
     request = json.dumps({"code": code, "variables": variables})
-    done = subprocess.run([sys.executable, "-c", CHILD], input=request, capture_output=True, text=True,
-                          env=child_env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], input=request, capture_output=True, text=True, env=child_env, check=False
+    )
     if done.returncode != 0:
         raise MeasurementError(f"{label or 'query'} failed in the child process:\n{done.stderr.strip()}")
     report = json.loads(done.stdout)

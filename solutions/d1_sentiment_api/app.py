@@ -44,8 +44,9 @@ CLIENT_GONE = 499  # nginx's code for "client closed the request": logged and co
 class SentimentService:
     """What the routes share: the model's state (loading, ready, failed, stopping) and the counts."""
 
-    def __init__(self, load_model: Callable[[], PredictBatch], limits: dict[str, Any],
-                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
+    def __init__(
+        self, load_model: Callable[[], PredictBatch], limits: dict[str, Any], body_timeout_s: float = BODY_TIMEOUT_S
+    ) -> None:
         self.load_model = load_model
         self.limits = limits
         self.body_timeout_s = body_timeout_s
@@ -101,8 +102,9 @@ class SentimentService:
             if self.status != "stopping":
                 raise
             reader.uncancel()
-            raise ApiError(503, "shutting_down", "the server is shutting down",
-                           {"Connection": "close", "Retry-After": "1"}) from None
+            raise ApiError(
+                503, "shutting_down", "the server is shutting down", {"Connection": "close", "Retry-After": "1"}
+            ) from None
         finally:
             self.readers.discard(reader)
 
@@ -128,15 +130,19 @@ class SentimentService:
         try:
             return answer.result()
         except QueueFullError as error:
-            raise ApiError(429, "queue_full", f"too many requests waiting ({error}); retry later",
-                           {"Retry-After": "1"}) from None
+            raise ApiError(
+                429, "queue_full", f"too many requests waiting ({error}); retry later", {"Retry-After": "1"}
+            ) from None
         except BatcherClosedError as error:
             code = "model_failed" if self.batcher.failure else "shutting_down"
             raise ApiError(503, code, str(error), {"Retry-After": "1"}) from None
         except Exception as error:  # noqa: BLE001  (the batcher isolated this text: it alone fails)
             log.warning("the model failed on one text: %s: %.200s", type(error).__name__, error)
-            raise ApiError(500, "model_error", f"the model failed on this text ({type(error).__name__}); "
-                                               "the other texts of its batch were answered") from None
+            raise ApiError(
+                500,
+                "model_error",
+                f"the model failed on this text ({type(error).__name__}); the other texts of its batch were answered",
+            ) from None
 
     def count(self, status: int) -> None:
         if status == CLIENT_GONE:
@@ -187,8 +193,12 @@ def create_app(
     if (predict_batch is None) == (load_model is None):
         raise ValueError("give exactly one of predict_batch or load_model")
     loader: Callable[[], PredictBatch] = load_model or (lambda: cast(PredictBatch, predict_batch))
-    limits: dict[str, Any] = {"max_batch_size": max_batch_size, "max_wait_ms": max_wait_ms, "queue_limit": queue_limit,
-              "batching": batching}
+    limits: dict[str, Any] = {
+        "max_batch_size": max_batch_size,
+        "max_wait_ms": max_wait_ms,
+        "queue_limit": queue_limit,
+        "batching": batching,
+    }
     if max_batch_size < 1 or queue_limit < 1 or max_wait_ms < 0:
         raise ValueError("max_batch_size and queue_limit must be >= 1, max_wait_ms >= 0")
     service = SentimentService(loader, limits, body_timeout_s)

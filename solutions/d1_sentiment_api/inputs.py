@@ -34,8 +34,9 @@ async def read_body(request: Request, timeout_s: float) -> bytes:
                 if len(body) > MAX_BODY_BYTES:
                     raise ApiError(413, "body_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
     except TimeoutError:
-        raise ApiError(408, "body_timeout", f"the request body did not arrive within {timeout_s:g} s",
-                       {"Connection": "close"}) from None
+        raise ApiError(
+            408, "body_timeout", f"the request body did not arrive within {timeout_s:g} s", {"Connection": "close"}
+        ) from None
     return bytes(body)
 
 
@@ -50,13 +51,21 @@ def check_text(text: object) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise ApiError(422, "invalid_text", f'"text" is not valid Unicode: a lone surrogate at character '
-                                            f"{error.start} (escape pairs like \\ud83d\\ude00 must come whole)") from None
-    bad = next((i for i, char in enumerate(text) if char not in ALLOWED_CONTROLS
-                and unicodedata.category(char) == "Cc"), None)
+        raise ApiError(
+            422,
+            "invalid_text",
+            f'"text" is not valid Unicode: a lone surrogate at character '
+            f"{error.start} (escape pairs like \\ud83d\\ude00 must come whole)",
+        ) from None
+    bad = next(
+        (i for i, char in enumerate(text) if char not in ALLOWED_CONTROLS and unicodedata.category(char) == "Cc"), None
+    )
     if bad is not None:
-        raise ApiError(422, "control_character",
-                       f'"text" holds the control character U+{ord(text[bad]):04X} at character {bad}: send plain text')
+        raise ApiError(
+            422,
+            "control_character",
+            f'"text" holds the control character U+{ord(text[bad]):04X} at character {bad}: send plain text',
+        )
     return text
 
 
@@ -69,8 +78,11 @@ async def read_text(request: Request, timeout_s: float = BODY_TIMEOUT_S) -> str:
     """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise ApiError(415, "unsupported_media_type",
-                       f"send JSON with 'content-type: application/json', not {media_type or 'no content-type'!r}")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send JSON with 'content-type: application/json', not {media_type or 'no content-type'!r}",
+        )
     body = await read_body(request, timeout_s)
     try:
         payload = json.loads(body)

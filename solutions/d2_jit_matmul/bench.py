@@ -41,7 +41,11 @@ def run_benchmark(sizes: Sequence[int] = SIZES, repeats: int = 5, reference_repe
     for n in tqdm(sizes, desc="matmul sizes"):
         a = rng.standard_normal((n, n), dtype=np.float32)
         b = rng.standard_normal((n, n), dtype=np.float32)
-        reference: dict[str, Any] = {"backend": "reference", "device": "cpu", **time_calls(reference_matmul, a, b, reference_repeats)}
+        reference: dict[str, Any] = {
+            "backend": "reference",
+            "device": "cpu",
+            **time_calls(reference_matmul, a, b, reference_repeats),
+        }
         size_rows = [reference, {"backend": "numpy-blas", "device": "cpu", **time_calls(np.matmul, a, b, repeats)}]
         for device in jax.devices():
             a_on, b_on = jax.device_put(a, device), jax.device_put(b, device)

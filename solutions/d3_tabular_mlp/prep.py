@@ -56,10 +56,14 @@ def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...]) -> Pre
     """Learn numeric mean/sd and categorical levels from the training rows alone."""
     features = [name for name in train.columns if name not in (target, _ROW)]
     numeric = [name for name in features if train.schema[name].is_numeric()]
-    moments = train.select(
-        *(pl.col(name).cast(pl.Float64).mean().alias(f"{name}:mean") for name in numeric),
-        *(pl.col(name).cast(pl.Float64).std().alias(f"{name}:sd") for name in numeric),
-    ).row(0, named=True) if numeric else {}
+    moments = (
+        train.select(
+            *(pl.col(name).cast(pl.Float64).mean().alias(f"{name}:mean") for name in numeric),
+            *(pl.col(name).cast(pl.Float64).std().alias(f"{name}:sd") for name in numeric),
+        ).row(0, named=True)
+        if numeric
+        else {}
+    )
 
     def mean_sd(name: str) -> tuple[float, float]:
         mean, sd = moments[f"{name}:mean"], moments[f"{name}:sd"]
@@ -90,9 +94,12 @@ def transform(frame: pl.DataFrame, stats: PrepStats) -> tuple[np.ndarray, np.nda
     if not numeric and not one_hot:
         raise TabularDataError("no feature left to learn from: every feature column is empty in the training split")
     x = frame.select(*numeric, *one_hot).to_numpy().astype(np.float32)
-    class_ids = pl.DataFrame({"label": stats.classes, "id": range(len(stats.classes))}, schema_overrides={"id": pl.Int32})
-    y = frame.select(pl.col(stats.target).cast(pl.String).alias("label")).join(class_ids, on="label", how="left",
-                                                                                 maintain_order="left")
+    class_ids = pl.DataFrame(
+        {"label": stats.classes, "id": range(len(stats.classes))}, schema_overrides={"id": pl.Int32}
+    )
+    y = frame.select(pl.col(stats.target).cast(pl.String).alias("label")).join(
+        class_ids, on="label", how="left", maintain_order="left"
+    )
     return x, y.get_column("id").to_numpy()
 
 

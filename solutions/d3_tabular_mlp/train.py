@@ -35,8 +35,15 @@ def evaluate(model: MLP, x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Arr
     return loss, (logits.argmax(axis=-1) == y).mean()
 
 
-def train(prepared: Prepared, *, hidden: int = 32, epochs: int = 60, batch_size: int = 32,
-          learning_rate: float = 1e-2, seed: int = 0) -> TrainResult:
+def train(
+    prepared: Prepared,
+    *,
+    hidden: int = 32,
+    epochs: int = 60,
+    batch_size: int = 32,
+    learning_rate: float = 1e-2,
+    seed: int = 0,
+) -> TrainResult:
     """Fit a fresh MLP on the training split; report validation accuracy and wall time."""
     start = time.perf_counter()
     x_train, y_train, x_val, y_val = prepared.x_train, prepared.y_train, prepared.x_val, prepared.y_val
@@ -53,8 +60,14 @@ def train(prepared: Prepared, *, hidden: int = 32, epochs: int = 60, batch_size:
             step(x_train[batch], y_train[batch])
         loss, accuracy = measure(x_train, y_train)
         val_loss, val_accuracy = measure(x_val, y_val)
-        history.append({"loss": float(loss), "accuracy": float(accuracy),
-                        "val_loss": float(val_loss), "val_accuracy": float(val_accuracy)})
+        history.append(
+            {
+                "loss": float(loss),
+                "accuracy": float(accuracy),
+                "val_loss": float(val_loss),
+                "val_accuracy": float(val_accuracy),
+            }
+        )
     return TrainResult(
         val_accuracy=history[-1]["val_accuracy"],
         train_seconds=time.perf_counter() - start,

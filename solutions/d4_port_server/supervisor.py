@@ -1,7 +1,7 @@
 """PortServer: the graded interface. Starts, supervises and talks to the worker process.
 
-    async with PortServer("data/models/penguins-logreg.json") as server:
-        prediction = await server.predict([39.1, 18.7, 181.0, 3750.0])
+async with PortServer("data/models/penguins-logreg.json") as server:
+    prediction = await server.predict([39.1, 18.7, 181.0, 3750.0])
 """
 
 from __future__ import annotations

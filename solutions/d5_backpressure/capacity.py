@@ -27,10 +27,16 @@ class Capacity:
     probes: list[Measurement] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
-        return {"rate": self.rate, "failed_rate": self.failed_rate, "slo_p99_ms": self.slo_p99_ms,
-                "requests": self.requests,
-                "probes": [{"rate": p.rate, "p99_ms": p.p99_ms, "share_429": p.share_429,
-                            "passed": passes(p, self.slo_p99_ms)} for p in self.probes]}
+        return {
+            "rate": self.rate,
+            "failed_rate": self.failed_rate,
+            "slo_p99_ms": self.slo_p99_ms,
+            "requests": self.requests,
+            "probes": [
+                {"rate": p.rate, "p99_ms": p.p99_ms, "share_429": p.share_429, "passed": passes(p, self.slo_p99_ms)}
+                for p in self.probes
+            ],
+        }
 
 
 def passes(measurement: Measurement, slo_p99_ms: float) -> bool:
@@ -47,8 +53,15 @@ def probe_passes(base_url: str, rate: float, found: Capacity, probe_s: float) ->
     return passes(probe, found.slo_p99_ms)
 
 
-def find_capacity(base_url: str, *, slo_p99_ms: float = 250.0, start_rate: float = 10.0, probe_s: float = 2.0,
-                  max_requests: int = 10_000, precision: float = 0.1) -> Capacity:
+def find_capacity(
+    base_url: str,
+    *,
+    slo_p99_ms: float = 250.0,
+    start_rate: float = 10.0,
+    probe_s: float = 2.0,
+    max_requests: int = 10_000,
+    precision: float = 0.1,
+) -> Capacity:
     """Bracket then bisect; never spend more than ``max_requests`` requests."""
     found = Capacity(None, None, slo_p99_ms, 0)
     rate = start_rate

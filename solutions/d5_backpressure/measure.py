@@ -44,14 +44,26 @@ class Measurement:
         return float(values[len(values) // 2]) if values else math.nan
 
     def summary(self) -> dict[str, object]:
-        return {"rate": self.rate, "duration_s": self.duration_s, "sent": self.sent, "statuses": self.statuses,
-                "throughput": self.throughput, "share_429": self.share_429, "p50_ms": self.p50_ms,
-                "p95_ms": self.p95_ms, "p99_ms": self.p99_ms, "max_send_lag_ms": self.max_send_lag_ms,
-                "max_depth": self.max_depth, "median_depth": self.median_depth, "depth": self.depth}
+        return {
+            "rate": self.rate,
+            "duration_s": self.duration_s,
+            "sent": self.sent,
+            "statuses": self.statuses,
+            "throughput": self.throughput,
+            "share_429": self.share_429,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+            "p99_ms": self.p99_ms,
+            "max_send_lag_ms": self.max_send_lag_ms,
+            "max_depth": self.max_depth,
+            "median_depth": self.median_depth,
+            "depth": self.depth,
+        }
 
 
-async def measure_rate_async(base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05,
-                             timeout_s: float = 10.0) -> Measurement:
+async def measure_rate_async(
+    base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05, timeout_s: float = 10.0
+) -> Measurement:
     """Open-loop load at ``rate`` for ``duration_s`` while /metrics' queue depth is sampled.
 
     The connections open before the clock starts: a fresh connection costs the first requests tens
@@ -63,23 +75,32 @@ async def measure_rate_async(base_url: str, rate: float, duration_s: float, *, s
         await open_connections(client, CONNECTIONS)
         sampler = asyncio.create_task(sample_queue_depth(base_url, stop, every_s=sample_every_s))
         try:
-            result = await run_open_loop(sentiment_sender(client), rate=rate, duration_s=duration_s,
-                                         timeout_s=timeout_s)
+            result = await run_open_loop(
+                sentiment_sender(client), rate=rate, duration_s=duration_s, timeout_s=timeout_s
+            )
         finally:
             stop.set()
             samples = await sampler
     latency = result.percentiles_ms((200,))
     return Measurement(
-        rate=rate, duration_s=duration_s, sent=result.sent, statuses=result.status_counts(),
-        throughput=round(result.status.count(200) / duration_s, 1), share_429=round(result.share(429), 4),
-        p50_ms=latency["p50"], p95_ms=latency["p95"], p99_ms=latency["p99"],
+        rate=rate,
+        duration_s=duration_s,
+        sent=result.sent,
+        statuses=result.status_counts(),
+        throughput=round(result.status.count(200) / duration_s, 1),
+        share_429=round(result.share(429), 4),
+        p50_ms=latency["p50"],
+        p95_ms=latency["p95"],
+        p99_ms=latency["p99"],
         max_send_lag_ms=round(result.max_send_lag_s * 1000, 1),
         depth=[(sample.at_s, sample.depth) for sample in samples],
     )
 
 
-def measure_rate(base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05,
-                 timeout_s: float = 10.0) -> Measurement:
+def measure_rate(
+    base_url: str, rate: float, duration_s: float, *, sample_every_s: float = 0.05, timeout_s: float = 10.0
+) -> Measurement:
     """Blocking :func:`measure_rate_async`: load only ever goes to a loopback address."""
-    return asyncio.run(measure_rate_async(base_url, rate, duration_s, sample_every_s=sample_every_s,
-                                          timeout_s=timeout_s))
+    return asyncio.run(
+        measure_rate_async(base_url, rate, duration_s, sample_every_s=sample_every_s, timeout_s=timeout_s)
+    )

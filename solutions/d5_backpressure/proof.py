@@ -39,31 +39,66 @@ def queue_limit_of(base_url: str) -> int | None:
     return limits.get("queue_limit")
 
 
-def run_proof(out_dir: Path, *, impl: str, model: str | None = None, fake: FakeCost | None = None,
-              policies: tuple[str, ...] = POLICIES, slo_p99_ms: float = 250.0, focus_rate: float = 100.0,
-              start_rate: float = 10.0, probe_s: float = 2.0, run_s: float = 3.0, queue_limit: int | None = None,
-              max_rate: float = 2000.0, max_requests: int = 20_000,
-              precision: float = 0.1) -> dict[str, object]:
+def run_proof(
+    out_dir: Path,
+    *,
+    impl: str,
+    model: str | None = None,
+    fake: FakeCost | None = None,
+    policies: tuple[str, ...] = POLICIES,
+    slo_p99_ms: float = 250.0,
+    focus_rate: float = 100.0,
+    start_rate: float = 10.0,
+    probe_s: float = 2.0,
+    run_s: float = 3.0,
+    queue_limit: int | None = None,
+    max_rate: float = 2000.0,
+    max_requests: int = 20_000,
+    precision: float = 0.1,
+) -> dict[str, object]:
     """Find each policy's capacity, sweep the same rates on each, write report.md/.json/.png; return the data."""
     started = time.monotonic()
     out_dir = Path(out_dir)
     policy_data: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
-        urls = {policy: stack.enter_context(served(impl, model=model, fake=fake, batching=policy,
-                                                   queue_limit=queue_limit, log_path=out_dir / f"server-{policy}.log")).url
-                for policy in policies}
+        urls = {
+            policy: stack.enter_context(
+                served(
+                    impl,
+                    model=model,
+                    fake=fake,
+                    batching=policy,
+                    queue_limit=queue_limit,
+                    log_path=out_dir / f"server-{policy}.log",
+                )
+            ).url
+            for policy in policies
+        }
         for policy, url in urls.items():
             measure_rate(url, start_rate, 1.0)  # warm-up, discarded: first calls pay for lazy loading
-            capacity = find_capacity(url, slo_p99_ms=slo_p99_ms, start_rate=start_rate, probe_s=probe_s,
-                                     max_requests=max_requests, precision=precision)
+            capacity = find_capacity(
+                url,
+                slo_p99_ms=slo_p99_ms,
+                start_rate=start_rate,
+                probe_s=probe_s,
+                max_requests=max_requests,
+                precision=precision,
+            )
             policy_data[policy] = {"queue_limit": queue_limit_of(url), "capacity": capacity.summary()}
         rates = sweep_rates({p: d["capacity"]["rate"] for p, d in policy_data.items()}, focus_rate, max_rate)
         for policy, url in urls.items():
             policy_data[policy]["runs"] = [measure_rate(url, rate, run_s).summary() for rate in rates]
     data = {
-        "config": {"impl": impl, "model": str(fake) if fake else model or "default",
-                   "policies": list(policies), "slo_p99_ms": slo_p99_ms, "focus_rate": focus_rate,
-                   "probe_s": probe_s, "run_s": run_s, "max_requests_per_search": max_requests},
+        "config": {
+            "impl": impl,
+            "model": str(fake) if fake else model or "default",
+            "policies": list(policies),
+            "slo_p99_ms": slo_p99_ms,
+            "focus_rate": focus_rate,
+            "probe_s": probe_s,
+            "run_s": run_s,
+            "max_requests_per_search": max_requests,
+        },
         "rates": rates,
         "policies": policy_data,
         "elapsed_s": round(time.monotonic() - started, 1),

@@ -38,8 +38,15 @@ async def run(args: argparse.Namespace, writer: ResultWriter, progress: tqdm) ->
     rows = read_rows(args.input, id_column=args.id_column, text_column=args.text_column)
     async with SentimentClient(args.url, deadline_s=args.deadline, max_connections=args.concurrency) as client:
         try:
-            counts = await score_rows(rows, client, writer.write, concurrency=args.concurrency,
-                                      queue_rows=args.queue_rows, skip=writer.done, on_row=progress.update)
+            counts = await score_rows(
+                rows,
+                client,
+                writer.write,
+                concurrency=args.concurrency,
+                queue_rows=args.queue_rows,
+                skip=writer.done,
+                on_row=progress.update,
+            )
         except* ConfigurationError as group:  # the stages stopped at the first such answer: report that one
             raise first_leaf(group) from None
     return vars(counts)
@@ -69,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_MISCONFIGURED
     seconds = time.perf_counter() - start
     scored = counts["rows_ok"] + counts["rows_failed"]
-    print(json.dumps({**counts, "seconds": round(seconds, 3), "rows_per_s": round(scored / seconds, 1),
-                      "out": str(args.out)}))
+    print(
+        json.dumps(
+            {**counts, "seconds": round(seconds, 3), "rows_per_s": round(scored / seconds, 1), "out": str(args.out)}
+        )
+    )
     return EXIT_ROWS_FAILED if counts["rows_failed"] else EXIT_OK

@@ -52,8 +52,17 @@ def retry_after_s(response: httpx.Response) -> float | None:
 class SentimentClient:
     """``async with SentimentClient(url) as client: await client.classify("I love it")``."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0, deadline_s: float = 30.0, max_attempts: int = 6,
-                 backoff_base_s: float = 0.1, backoff_cap_s: float = 5.0, max_connections: int = 100) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 5.0,
+        deadline_s: float = 30.0,
+        max_attempts: int = 6,
+        backoff_base_s: float = 0.1,
+        backoff_cap_s: float = 5.0,
+        max_connections: int = 100,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s

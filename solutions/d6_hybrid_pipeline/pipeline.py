@@ -57,9 +57,16 @@ def read_rows(path: Path, *, id_column: str = "id", text_column: str = "text", b
         yield from batch.iter_rows()
 
 
-async def score_rows(rows: Iterable[Row], client, write: Callable[[Outcome], None], *, concurrency: int = 8,
-                     queue_rows: int = 64, skip: set[str] | frozenset[str] = frozenset(),
-                     on_row: Callable[[], object] = lambda: None) -> Counts:
+async def score_rows(
+    rows: Iterable[Row],
+    client,
+    write: Callable[[Outcome], None],
+    *,
+    concurrency: int = 8,
+    queue_rows: int = 64,
+    skip: set[str] | frozenset[str] = frozenset(),
+    on_row: Callable[[], object] = lambda: None,
+) -> Counts:
     """Score every row through ``client.classify``; ``write`` each outcome as it comes. Returns the counts.
 
     ``skip`` holds ids already written (a resumed run); ``on_row`` is called once per input row
