@@ -65,8 +65,6 @@ def score_csv(
     import ray.data
 
     started = time.perf_counter()
-    # A model actor that dies fails the job instead of being restarted: Ray cannot promise the restart (its
-    # constructor arguments live in the object store, ray-project/ray#53727) and logs an error saying so.
     rows = ray.data.read_csv(str(csv_path)).map_batches(
         Scorer,
         fn_constructor_args=(spec, text_column),
@@ -74,7 +72,6 @@ def score_csv(
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=cpus_per_actor,
         batch_format="numpy",
-        max_restarts=0,
     )
     rows.write_csv(str(out_dir))
     seconds = time.perf_counter() - started

@@ -57,9 +57,6 @@ def start(num_cpus: int = 2, object_store_bytes: int = OBJECT_STORE_BYTES, attem
     # the processes of a node started here inherit this environment
     paths = [str(RAY_ENV), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    # Ray's default for a local cluster, said explicitly: left unset, Ray turns token authentication on
-    # and logs a warning that it did
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
     for attempt in range(1, attempts + 1):
         before = {process.pid for process in psutil.Process().children(recursive=True)}
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from tqdm import tqdm
+from tqdm.auto import tqdm  # a widget in a notebook (ipywidgets), text in a terminal
 
 STORES = tuple(f"store_{i:03d}" for i in range(60))
 PRODUCTS = tuple(f"product_{i:04d}" for i in range(2_000))
