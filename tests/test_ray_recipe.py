@@ -92,7 +92,7 @@ def head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Head]:
         processes = result.processes()
         for process in processes:
             process.send_signal(signal.SIGTERM)
-        _, alive = psutil.wait_procs(processes, timeout=20)
+        _, alive = psutil.wait_procs(processes, timeout=5)  # Ray's agents linger; nothing of theirs is kept
         for process in alive:
             process.kill()
 

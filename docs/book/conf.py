@@ -15,6 +15,9 @@ nitpicky = True
 
 nb_execution_mode = "off"  # the outputs are those nbval checks: rendered, never recomputed
 nb_output_stderr = "show"
+# A stored widget (a tqdm bar) shows as its text: the widget JavaScript would load require.js from a CDN, and the
+# book makes no request off the machine.
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_fence_as_directive = ["mermaid"]  # a ```mermaid fence, as GitHub and JupyterLab draw it
 myst_heading_anchors = 3  # links to a section (the glossary's, the README's) are checked like pages

@@ -60,14 +60,8 @@ def train(
             step(x_train[batch], y_train[batch])
         loss, accuracy = measure(x_train, y_train)
         val_loss, val_accuracy = measure(x_val, y_val)
-        history.append(
-            {
-                "loss": float(loss),
-                "accuracy": float(accuracy),
-                "val_loss": float(val_loss),
-                "val_accuracy": float(val_accuracy),
-            }
-        )
+        epoch_metrics = {"loss": loss, "accuracy": accuracy, "val_loss": val_loss, "val_accuracy": val_accuracy}
+        history.append({name: float(value) for name, value in epoch_metrics.items()})
     return TrainResult(
         val_accuracy=history[-1]["val_accuracy"],
         train_seconds=time.perf_counter() - start,
