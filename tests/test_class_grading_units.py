@@ -27,7 +27,7 @@ from mlcourse.grading.items import (
     read_items,
     write_item_analysis,
 )
-from mlcourse.grading.limits import run_limited
+from mlcourse.grading.limits import Outcome, run_limited
 from mlcourse.grading.sandbox import Workspace, bwrap_path, sandbox_env, wrap
 from mlcourse.paths import REPO_ROOT
 
@@ -39,17 +39,22 @@ def survivors(marker: str) -> list[int]:
     return [p.pid for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
 
 
-def test_a_run_past_its_wall_clock_is_killed_with_every_process_it_started(tmp_path):
-    marker = f"sleep-marker-{tmp_path.name}"
-    code = SPAWN_GRANDCHILD + f"import time; time.sleep(300)  # {marker}"
-    outcome = run_limited(
+def run_python(code: str, tmp_path: Path, *, wall_s: float, memory_bytes: int) -> Outcome:
+    """``python -c code`` under the grader's limits, its output in ``tmp_path/log``."""
+    return run_limited(
         [sys.executable, "-c", code],
         cwd=tmp_path,
         env=sandbox_env(),
         log=tmp_path / "log",
-        wall_s=2,
-        memory_bytes=2**34,
+        wall_s=wall_s,
+        memory_bytes=memory_bytes,
     )
+
+
+def test_a_run_past_its_wall_clock_is_killed_with_every_process_it_started(tmp_path):
+    marker = f"sleep-marker-{tmp_path.name}"
+    code = SPAWN_GRANDCHILD + f"import time; time.sleep(300)  # {marker}"
+    outcome = run_python(code, tmp_path, wall_s=2, memory_bytes=2**34)
     assert outcome.killed_for == "time limit" and outcome.seconds < 15
     assert survivors(marker) == []
 
@@ -59,28 +64,14 @@ def test_a_memory_hog_is_killed_by_resident_size_not_address_space(tmp_path):
         "import time\nheld = []\nfor _ in range(40):\n    held.append(bytearray(b'x') * (64 << 20))\n"
         "    time.sleep(0.05)\ntime.sleep(30)\n"
     )
-    outcome = run_limited(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=sandbox_env(),
-        log=tmp_path / "log",
-        wall_s=60,
-        memory_bytes=400 << 20,
-    )
+    outcome = run_python(code, tmp_path, wall_s=60, memory_bytes=400 << 20)
     assert outcome.killed_for == "memory limit"
     assert outcome.peak_rss_bytes > 400 << 20
 
 
 def test_a_run_within_its_limits_keeps_its_exit_status_and_has_no_stdin(tmp_path):
     code = "import sys; print(repr(sys.stdin.read())); sys.exit(3)"
-    outcome = run_limited(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=sandbox_env(),
-        log=tmp_path / "log",
-        wall_s=30,
-        memory_bytes=2**34,
-    )
+    outcome = run_python(code, tmp_path, wall_s=30, memory_bytes=2**34)
     assert (outcome.returncode, outcome.killed_for) == (3, "")
     assert "''" in (tmp_path / "log").read_text()
 
