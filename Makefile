@@ -42,7 +42,7 @@ help:
 	@echo "make grade-class  each learner in CLASS=DIR, sandboxed (JOBS=N at once; DRILLS, CHECKS): build/grades/class"
 	@echo "make release      the learners' bundle in build/release (OUT=DIR): no solutions/, nothing in RELEASE_EXCLUDE"
 	@echo "make book         the course as an offline website in build/book/ (open build/book/index.html); runs no notebook"
-	@echo "make serve        the sentiment API (d1) on PORT=$(PORT), IMPL=solutions (default) or drills, BACKEND=torch|jax"
+	@echo "make serve        the sentiment API (d1) on PORT=$(PORT), IMPL=solutions or drills (default: solutions where it exists), BACKEND=torch|jax"
 	@echo "make serve-ray    the sentiment API (d1) on Ray Serve (local cluster, or RAY_ADDRESS's), PORT, IMPL, FAKE_COST as for serve"
 	@echo "make bench        the benchmarks (d2 matmul, d4 port round trips, d1 load test, JAX vs PyTorch encoder), IMPL as for serve"
 	@echo "make chaos        hostile input and worker kills (d1 and d4, IMPL as for serve): report in build/chaos/"

@@ -16,6 +16,11 @@
 # %% [markdown]
 # # 00 · The workflow: JupyterLab like Livebook, from notebook to module, calling the model service
 #
+# **Prerequisites:** none: Python, a terminal and git. **Time:** about an hour in all: about half an hour to
+# read the lesson and run its cells (the cells run in under a minute), and about half an hour for the
+# exercises. **Prepares:** no drill and no points; it is the loop every drill is worked in, and it calls
+# drill d1's API as a client.
+#
 # **Learning objectives.** After this notebook you can
 #
 # 1. prototype in a notebook the way the Elixir phase does in Livebook: load a CSV (Polars), write a compiled

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import psutil
@@ -28,7 +32,8 @@ from mlcourse.grading.items import (
     write_item_analysis,
 )
 from mlcourse.grading.limits import Outcome, run_limited
-from mlcourse.grading.sandbox import Workspace, bwrap_path, sandbox_env, wrap
+from mlcourse.grading.sandbox import PLUGINS_NO_CHECK_USES, Workspace, bwrap_path, sandbox_env, wrap
+from mlcourse.grading.timing_lock import TimingLock, timed_drills
 from mlcourse.paths import REPO_ROOT
 
 NODE = "drills/d9_demo/test_demo.py::test_one"
@@ -125,7 +130,7 @@ def test_a_killed_or_timed_out_run_scores_zero_with_the_reason_and_the_check_it_
 
 
 @pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed (apt-get install bubblewrap)")
-def test_bwrap_gives_a_read_only_course_a_private_tmp_and_no_network(tmp_path):
+def test_bwrap_gives_a_read_only_course_a_private_tmp_no_solutions_and_no_network(tmp_path):
     space = Workspace(tmp_path / "space", REPO_ROOT)
     results = space.results / "run"
     listener = socket.create_server(("127.0.0.1", 0))  # the host's loopback: unreachable from a sandbox's own
@@ -145,6 +150,7 @@ def test_bwrap_gives_a_read_only_course_a_private_tmp_and_no_network(tmp_path):
                 print('refused', error.errno)
         Path({str(results / "ok")!r}).write_text('ok')
         print('host tmp hidden' if not os.path.exists({str(secret)!r}) else 'host tmp visible')
+        print('solutions hidden' if not any(Path({str(REPO_ROOT / "solutions")!r}).iterdir()) else 'solutions visible')
         try:
             socket.create_connection(('127.0.0.1', {port}), timeout=2); print('network')
         except OSError:
@@ -163,6 +169,7 @@ def test_bwrap_gives_a_read_only_course_a_private_tmp_and_no_network(tmp_path):
     assert done.stdout.count("refused 30") == 2, done.stdout  # EROFS
     assert (results / "ok").exists() and not outside.exists()
     assert "host tmp hidden" in done.stdout
+    assert "solutions hidden" in done.stdout  # a submission cannot read (or link to) the reference
     assert "no network" in done.stdout
 
 
@@ -235,3 +242,32 @@ def test_the_summary_gives_pass_shares_medians_common_failures_and_the_points_sp
     assert "| d9_demo | test_one | 33% of 3 | speedup = 10 x | make it faster (1×) |" in markdown, markdown
     assert "| d9_demo | 4 | 1 | 0: 1, 1: 1, 4: 1 |" in markdown, markdown
     assert (tmp_path / SUMMARY_PLOT).read_bytes().startswith(b"\x89PNG") and len(paths) == 2
+
+
+def test_the_plugins_class_grading_turns_off_exist_and_no_drill_check_imports_their_packages():
+    """``-p no:NAME`` of a name pytest does not know is silently nothing; a check that needs one would break."""
+    installed = {entry.name for entry in entry_points(group="pytest11")}
+    assert set(PLUGINS_NO_CHECK_USES) <= installed, f"not pytest plugins here: {set(PLUGINS_NO_CHECK_USES) - installed}"
+    imports = re.compile(rf"^\s*(from|import)\s+({'|'.join(PLUGINS_NO_CHECK_USES.values())})\b", re.MULTILINE)
+    users = [str(p) for p in (REPO_ROOT / "drills").rglob("*.py") if imports.search(p.read_text())]
+    assert not users, f"drill code imports a package whose pytest plugin class grading turns off (sandbox.py): {users}"
+
+
+def test_a_timed_drill_runs_alone_and_the_wait_is_not_the_learners_time():
+    lock, log = TimingLock(), []
+
+    def run(name: str, exclusive: bool, seconds: float) -> None:
+        with lock.hold(exclusive=exclusive):
+            log.append(f"{name} in")
+            time.sleep(seconds)
+            log.append(f"{name} out")
+
+    untimed = threading.Thread(target=run, args=("untimed", False, 0.3))
+    untimed.start()
+    time.sleep(0.05)
+    with lock.hold(exclusive=True) as waited:  # waits for the untimed run to end
+        log.append("timed in")
+    untimed.join()
+    assert log == ["untimed in", "untimed out", "timed in"]
+    assert waited >= 0.2
+    assert timed_drills(REPO_ROOT, ["d1_sentiment_api", "d7_knowledge_check"]) == {"d1_sentiment_api"}

@@ -15,11 +15,11 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from mlcourse.drill_readme import readme_points
 from mlcourse.paths import REPO_ROOT
 
 pytestmark = pytest.mark.needs_solutions  # tests the reference implementations
@@ -84,31 +84,6 @@ def test_starter_exposes_the_solutions_public_names_signatures_and_constants(dri
             f"drills/{drill}/{name}.py drifted from solutions/{drill}/{name}.py: missing {missing}, extra {extra}, "
             f"different {[(k, starter[k], solution[k]) for k in changed]}"
         )
-
-
-def readme_points(readme: Path) -> tuple[int, int | None]:
-    """The points column of the README's points table, summed, and its **total** row if it has one.
-
-    A row's points read ``2`` or ``3 × 1`` (three checks of one point each).
-    """
-    listed, total, column = 0, None, None
-    for line in readme.read_text().splitlines():
-        if not line.startswith("|"):
-            column = None
-            continue
-        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
-        if column is None:
-            column = next((i for i, c in enumerate(cells) if c.lower() == "points"), None)
-            continue
-        match = re.fullmatch(r"(?:(\d+)\s*[×x]\s*)?(\d+)", cells[column]) if column < len(cells) else None
-        if not match:
-            continue
-        points = int(match.group(1) or 1) * int(match.group(2))
-        if any(c.lower() == "total" for c in cells):
-            total = points
-        else:
-            listed += points
-    return listed, total
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,7 @@ def test_distilbert_base_logits_match_pytorch_padding_included(distilbert_base):
     from mlcourse.encoder.serving import load_jax_serving
     from mlcourse.sentiment.loading import load_classifier
 
-    serving = load_jax_serving(distilbert_base, batch_size=4, buckets=(16, 128))  # short texts; truncation
+    serving = load_jax_serving(distilbert_base, batch_sizes=(4,), buckets=(16, 128))  # short texts; truncation
     assert serving.config.family == "distilbert" and serving.config.num_layers == 6
     torch_model = load_classifier(distilbert_base).model
     for texts in (TEXTS[:2], TEXTS):  # bucket 16 with two filler rows; bucket 128, truncated, two batches

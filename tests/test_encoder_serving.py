@@ -10,6 +10,7 @@ import pytest
 from mlcourse.encoder.compilation import counting_compilations
 
 BUCKETS = (16, 32, 128)
+BATCH_SIZES = (1, 4)
 
 
 @pytest.fixture(scope="module")
@@ -39,37 +40,45 @@ def loaded(tiny_bert):
     from mlcourse.encoder.serving import load_jax_serving
 
     with counting_compilations() as compiled:
-        serving = load_jax_serving(tiny_bert, batch_size=4, buckets=BUCKETS)
+        serving = load_jax_serving(tiny_bert, batch_sizes=BATCH_SIZES, buckets=BUCKETS)
     return serving, compiled.count
 
 
 def test_every_bucket_is_compiled_at_load(loaded):
     serving, compilations = loaded
-    assert set(serving.compiled) == set(BUCKETS)
-    assert compilations >= len(BUCKETS), "each bucket must be compiled ahead of time, at load"
+    shapes = {(rows, length) for rows in BATCH_SIZES for length in BUCKETS}
+    assert set(serving.compiled) == shapes
+    assert compilations >= len(shapes), "each (batch, sequence) bucket must be compiled ahead of time, at load"
     assert all(seconds > 0 for seconds in serving.compile_seconds.values())
+    assert serving.load_seconds >= max(serving.compile_seconds.values())  # the whole load, compiled in parallel
+    assert str(serving.device) in serving.summary() and f"{len(shapes)} programs" in serving.summary()
+    assert all(size > 0 for size in serving.program_bytes().values())
 
 
-def test_serving_never_compiles(loaded):
+def test_serving_never_compiles_at_any_batch_size(loaded):
     import jax
 
     serving, _ = loaded
-    batches = [["hi"], ["a fine day"] * 4, ["delayed again"] * 9, ["word " * 400, "short"], ["x " * 20] * 3]
+    lengths = ["hi", "a fine day " * 4, "word " * 400]  # the 16, 32 and 128 (truncated) buckets
     with counting_compilations() as compiled:
-        for texts in batches:
-            assert len(serving.predict_batch(texts)) == len(texts)
+        for rows in range(1, 2 * serving.batch_size + 2):  # every bucket, and lists that need several chunks
+            for text in lengths:
+                assert len(serving.predict_batch([text] * rows)) == rows
     assert compiled.count == 0, f"serving compiled {compiled.count} program(s): pad to a compiled bucket instead"
     with counting_compilations() as compiled:  # the counter itself can fail: a fresh shape compiles
         jax.jit(lambda x: x * 2)(np.ones(7))
     assert compiled.count == 1
 
 
-def test_texts_are_padded_to_the_smallest_bucket_and_long_texts_truncated(loaded):
+def test_batches_are_padded_to_the_smallest_buckets_and_long_texts_truncated(loaded):
     serving, _ = loaded
-    assert serving.encode(["hi"])["input_ids"].shape == (4, 16)
-    assert serving.encode(["word " * 20])["input_ids"].shape == (4, 32)
+    assert serving.encode(["hi"])["input_ids"].shape == (1, 16)
+    assert serving.encode(["hi"] * 3)["input_ids"].shape == (4, 16)  # 3 rows run in the 4-row program
+    three = serving.encode(["hi"] * 3)
+    assert three["attention_mask"][3, :2].tolist() == [1, 1] and three["attention_mask"][3, 2:].sum() == 0  # filler
+    assert serving.encode(["word " * 20, "hi"])["input_ids"].shape == (4, 32)
     long = serving.encode(["word " * 5000])
-    assert long["input_ids"].shape == (4, 128) and long["attention_mask"][0].sum() == 128
+    assert long["input_ids"].shape == (1, 128) and long["attention_mask"][0].sum() == 128
     assert long["input_ids"][0, -1] == serving.tokenizer.sep_token_id  # truncated, still a well-formed input
 
 
@@ -87,13 +96,19 @@ def test_predict_batch_contract(loaded):
         serving.predict_batch("not a list")
 
 
-def test_the_d1_server_can_load_the_jax_backend(tiny_bert):
+def test_the_d1_server_can_load_the_jax_backend(tiny_bert, monkeypatch, capsys):
+    from functools import partial
+
     from mlcourse.api.models import model_loader
     from mlcourse.api.serve import parse_args
+    from mlcourse.encoder import serving
     from mlcourse.encoder.serving import CompiledServing
 
     assert parse_args(["--backend", "jax"]).backend == "jax"
+    few = partial(serving.load_jax_serving, batch_sizes=(1, 2), buckets=(16,))  # the wiring, not the bucket set
+    monkeypatch.setattr(serving, "load_jax_serving", few)
     predict_batch = model_loader(str(tiny_bert), backend="jax")()
+    assert "2 programs compiled ahead of time" in capsys.readouterr().err  # the server's log says what it loaded
     assert isinstance(getattr(predict_batch, "__self__", None), CompiledServing)  # a bound method of it
     assert len(predict_batch(["hello", "world"])) == 2
 

@@ -10,8 +10,12 @@ import numpy as np
 import polars as pl
 import pytest
 
+from drills.d3_tabular_mlp import prep as d3_starter_prep
 from mlcourse.drill_commands.d3_tabular_mlp import main
+from mlcourse.paths import REPO_ROOT
 from mlcourse.tabular.contract import (
+    ID_NAME,
+    IDENTIFIER_RULE,
     PREPARED_FILES,
     MissingTargetError,
     NullReport,
@@ -54,6 +58,22 @@ def test_feature_names_put_numeric_first_then_one_hot_levels() -> None:
     assert json.loads(STATS.to_json())["numeric"] == {"size": [2.0, 0.5]}
 
 
+@pytest.mark.parametrize(
+    ("name", "is_identifier"),
+    [("id", True), ("row_id", True), ("Sample_ID", True), ("valid", False), ("lipid", False), ("idea", False)],
+)
+def test_id_name_matches_id_and_names_ending_in_underscore_id(name: str, is_identifier: bool) -> None:
+    assert bool(ID_NAME.search(name)) is is_identifier
+
+
+def test_the_identifier_rule_reads_the_same_in_the_readme_and_the_starter() -> None:
+    """One wording: d3's README and the starter's docstring carry IDENTIFIER_RULE (the check's message quotes it)."""
+    readme = (REPO_ROOT / "drills" / "d3_tabular_mlp" / "README.md").read_text(encoding="utf-8")
+    docstring = d3_starter_prep.identifier_columns.__doc__ or ""
+    for where, text in (("README.md", readme), ("identifier_columns' docstring", docstring)):
+        assert IDENTIFIER_RULE in " ".join(text.split()), f"d3's {where} words the identifier rule differently"
+
+
 def test_write_prepared_is_byte_identical_for_the_same_input(tmp_path: Path) -> None:
     first = write_prepared(fake_prepared(), tmp_path / "one")
     second = write_prepared(fake_prepared(), tmp_path / "two")
@@ -68,7 +88,7 @@ def test_summary_reports_split_nulls_and_metrics() -> None:
     prepared = fake_prepared()
     before = summary(prepared)
     assert (before["n_train"], before["n_val"], before["n_dropped_rows"]) == (6, 2, 1)
-    assert "val_accuracy" not in before
+    assert "val_accuracy" not in before and before["dropped_identifiers"] == []
     after = summary(prepared, fake_train(prepared, seed=0))
     assert after["val_accuracy"] == 0.5 and after["epochs"] == 2
 

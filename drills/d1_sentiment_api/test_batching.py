@@ -142,7 +142,7 @@ def test_wait_is_counted_from_the_first_waiting_text(create_app, run):
 
 
 @pytest.mark.points(3)
-def test_full_queue_answers_429_and_loses_nothing_accepted(create_app, run):
+def test_full_queue_answers_429_and_loses_nothing_accepted(create_app, run, error_message):
     """With queue_limit requests waiting, the excess gets 429 + Retry-After; each accepted request gets its answer."""
     model = FakeSentimentModel(max_pause_s=10)
     queue_limit, batch, extra = 20, 4, 40
@@ -180,7 +180,7 @@ def test_full_queue_answers_429_and_loses_nothing_accepted(create_app, run):
     )
     for response in rejected:
         assert response.headers.get("retry-after", "").isdigit(), "a 429 must carry a Retry-After header (seconds)"
-        assert response.json()["error"]["message"], 'a 429 carries the JSON error {"error": {"code", "message"}}'
+        assert error_message(response), 'a 429 carries the JSON error {"error": {"code", "message"}}'
     assert not wrong_answers(texts, responses), "each accepted request must get the prediction for its own text"
     refused = {text for text, r in zip(texts, responses) if r.status_code == 429}
     assert not refused & set(model.texts_seen), "a request answered 429 must never reach the model"
@@ -222,6 +222,100 @@ def test_client_that_went_away_costs_no_model_slot(create_app, run):
     assert not gone & set(model.texts_seen), (
         "texts of clients that went away reached the model: drop a waiting request whose future is cancelled "
         "when you collect the batch, so it costs no model slot"
+    )
+
+
+@pytest.mark.points(1)
+def test_a_cancelled_caller_frees_its_queue_slot_at_once(create_app, run):
+    """With the queue full, two waiting callers go away: two new requests are accepted at once, not answered 429."""
+    model = FakeSentimentModel(max_pause_s=10)
+    queue_limit = 3
+
+    async def leave_and_refill():
+        app = create_app(model.predict_batch, max_batch_size=4, max_wait_ms=20, queue_limit=queue_limit)
+        async with InProcessApp(app, timeout_s=10) as client:
+            await wait_until_ready(client)
+            model.pause()
+            blocker = asyncio.create_task(post(client, "blocker"))
+            await until(lambda: model.batches, what="the first request never reached the model")
+            holders = [asyncio.create_task(post(client, f"slot holder {i}")) for i in range(queue_limit)]
+            await asyncio.sleep(0.2)
+            over = await asyncio.wait_for(post(client, "one too many"), 2)
+            for holder in holders[:2]:
+                holder.cancel()  # their clients went away: their request handlers are cancelled
+            await asyncio.sleep(0.05)
+            depth = (await client.get("/metrics")).json().get("queue_depth")
+            newcomers = [asyncio.create_task(post(client, f"newcomer {i}")) for i in range(2)]
+            await asyncio.sleep(0.2)
+            refused = [task.result().status_code for task in newcomers if task.done()]
+            model.resume()
+            await asyncio.gather(*holders, return_exceptions=True)
+            return over, depth, refused, await blocker, await holders[2], list(await asyncio.gather(*newcomers))
+
+    try:
+        over, depth, refused, blocker, stayed, newcomers = run(leave_and_refill())
+    finally:
+        model.resume()
+    assert over.status_code == 429, (
+        f"with queue_limit={queue_limit} requests waiting a new request got {over.status_code}: answer 429"
+    )
+    assert not refused and depth == 1, (
+        f"after 2 of {queue_limit} waiting callers went away, /metrics queue_depth was {depth} and new requests got "
+        f"{refused}: a cancelled caller frees its queue slot at once (count the callers that still wait, "
+        "not what still sits in a queue)"
+    )
+    assert [r.status_code for r in (blocker, stayed, *newcomers)] == [200] * 4, (
+        "the caller that stayed and the two newcomers must each get their 200 answer"
+    )
+    assert not {"slot holder 0", "slot holder 1"} & set(model.texts_seen), (
+        "the texts of callers that went away must never reach the model"
+    )
+
+
+@pytest.mark.points(1)
+def test_adaptive_batching_runs_when_the_model_is_free(create_app, run):
+    """batching="adaptive": a lone request does not wait out the window; what waits while the model is busy
+    goes in one call."""
+    model = FakeSentimentModel(call_s=0.01, max_pause_s=10)
+    window_ms = 300
+
+    async def adaptive():
+        app = create_app(model.predict_batch, batching="adaptive", max_wait_ms=window_ms)
+        async with InProcessApp(app, timeout_s=10) as client:
+            await wait_until_ready(client)
+            latencies = []
+            for i in range(3):
+                started = time.perf_counter()
+                response = await post(client, f"alone on an idle model {i}")
+                latencies.append(time.perf_counter() - started)
+                assert response.status_code == 200, f"a lone request got {response.status_code}"
+            model.pause()
+            blocker = asyncio.create_task(post(client, "blocker"))
+            await until(lambda: len(model.batches) == 4, what="a request never reached the model")
+            texts = [f"waiting while busy {i}" for i in range(6)]
+            tasks = [asyncio.create_task(post(client, text)) for text in texts]
+            await asyncio.sleep(0.1)
+            model.resume()
+            return latencies, texts, await blocker, list(await asyncio.gather(*tasks))
+
+    try:
+        latencies, texts, blocker, responses = run(adaptive())
+    finally:
+        model.resume()
+    latency = statistics.median(latencies)
+    assert latency < 0.1, (
+        f'with batching="adaptive" and max_wait_ms={window_ms} a lone request on an idle model took '
+        f"{latency * 1000:.0f} ms: a batch runs as soon as the model is free; max_wait_ms is never waited out "
+        "on an idle model"
+    )
+    assert blocker.status_code == 200 and all(r.status_code == 200 for r in responses), (
+        "every request must be answered 200"
+    )
+    assert not wrong_answers(texts, responses), "each response must be the prediction for its own text"
+    assert model.batch_sizes[3:] == [1, 6], (
+        f"6 requests that waited while the model was busy reached it as calls of {model.batch_sizes[4:]}: "
+        'with batching="adaptive", a batch takes what waited meanwhile (up to max_batch_size) when the model '
+        "is free"
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 
 import httpx
 import pytest
@@ -52,7 +53,7 @@ async def raw_post(port: int, body: bytes, send: int | None = None) -> asyncio.S
 
 
 @pytest.mark.points(2)
-def test_a_poisoned_text_fails_alone(create_app, run):
+def test_a_poisoned_text_fails_alone(create_app, run, error_message):
     """A text that makes the model fail, batched with 15 honest ones: the 15 get 200, only it gets a JSON 500."""
     model = FakeSentimentModel(call_s=0.005)
 
@@ -75,14 +76,17 @@ def test_a_poisoned_text_fails_alone(create_app, run):
     )
     poisoned = responses[texts.index(f"a {POISON} request")]
     assert poisoned.status_code == 500, f"the text that breaks the model must get 500, got {poisoned.status_code}"
-    assert poisoned.json().get("error", {}).get("message"), (
-        'its 500 carries the JSON error {"error": {"code", "message"}}'
-    )
+    assert error_message(poisoned), 'its 500 carries the JSON error {"error": {"code", "message"}}'
     assert metrics["responses"].get("5xx") == 1, f"/metrics must count the one 5xx: {metrics['responses']}"
+    histogram = {int(size): int(n) for size, n in metrics["batch_sizes"].items()}
+    assert histogram == Counter(model.batch_sizes), (
+        f"/metrics batch_sizes {metrics['batch_sizes']} must count every model call by its size, the halving "
+        f"retries included; the calls were {model.batch_sizes}"
+    )
 
 
 @pytest.mark.points(1)
-def test_a_dead_batcher_answers_503_never_a_hang(create_app, run):
+def test_a_dead_batcher_answers_503_never_a_hang(create_app, run, error_message):
     """If the batcher's worker task dies, waiting and later requests get 503 at once and /healthz turns 503."""
     model = FakeSentimentModel()
 
@@ -91,11 +95,14 @@ def test_a_dead_batcher_answers_503_never_a_hang(create_app, run):
             raise WorkerThreadDied("the native library gave up")
         return model.predict_batch(texts)
 
+    step = ["the request in the dying batch"]
+
     async def kill_the_worker():
         async with InProcessApp(create_app(dying, max_wait_ms=10), timeout_s=10) as client:
             await wait_until_ready(client)
             first = await client.post(API, json={"text": "before the failure"})
             fatal = await asyncio.wait_for(client.post(API, json={"text": "fatal"}), 2)
+            step[0] = "a request sent after the worker died"
             started = time.perf_counter()
             later = await asyncio.wait_for(client.post(API, json={"text": "after the failure"}), 2)
             later_s = time.perf_counter() - started
@@ -104,14 +111,17 @@ def test_a_dead_batcher_answers_503_never_a_hang(create_app, run):
     try:
         first, fatal, later, later_s, health = run(kill_the_worker(), 10)
     except TimeoutError:
-        pytest.fail("a request hung after the batcher's worker died: when it dies, fail what waits with 503")
-    assert first.status_code == 200
+        pytest.fail(
+            f"{step[0]} got no answer within 2 s: a batcher whose worker task dies must fail every caller "
+            "(503) instead of leaving them to hang, and answer every later request 503 at once"
+        )
+    assert first.status_code == 200, f"a request before the failure got {first.status_code}"
     assert fatal.status_code in (500, 503), f"the request in the dying batch got {fatal.status_code}: answer 503"
     assert later.status_code == 503 and later_s < 0.5, (
         f"after the batcher's worker died a request got {later.status_code} after {later_s * 1000:.0f} ms: "
         "notice the dead worker (a done callback on its task) and answer 503 at once"
     )
-    assert later.json().get("error", {}).get("message"), 'the 503 carries the JSON error {"error": {"code", "message"}}'
+    assert error_message(later), 'the 503 carries the JSON error {"error": {"code", "message"}}'
     assert health.status_code == 503, "/healthz must answer 503 once the batcher's worker is dead, not 'ready'"
 
 
@@ -135,13 +145,17 @@ def test_a_client_disconnect_under_uvicorn_costs_no_model_slot(create_app, run):
             await asyncio.sleep(0.3)  # the server reads the end of the connection
             model.resume()
             after = await client.post(API, json={"text": "after the hang-up"})
-            return await blocker, after
+            return await blocker, after, (await client.get("/metrics")).json()["responses"]
 
     try:
-        blocker, after = run(hang_up())
+        blocker, after, counted = run(hang_up())
     finally:
         model.resume()
     assert blocker.status_code == 200 and after.status_code == 200, "the API must keep answering after a hang-up"
+    assert counted.get("client_gone") == 1 and counted.get("4xx") == 0, (
+        f"/metrics responses {counted} after one client hung up: count a request whose client went away "
+        'in responses["client_gone"], not in "4xx"'
+    )
     assert "a client that hung up" not in model.texts_seen, (
         "the text of a client that disconnected reached the model: under uvicorn the handler is not cancelled; "
         "watch for the http.disconnect message (await request.receive()) and cancel the batcher future"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -82,7 +84,7 @@ def test_each_bad_input_gets_the_right_4xx(create_app, run):
 
 
 @pytest.mark.points(2)
-def test_readiness_during_a_slow_model_load(create_app, run):
+def test_readiness_during_a_slow_model_load(create_app, run, error_message):
     """/healthz answers 503 while the model loads and 200 once ready; requests meanwhile get 503 at once, not a hang."""
     model = FakeSentimentModel()
     load_s = 1.5
@@ -110,7 +112,7 @@ def test_readiness_during_a_slow_model_load(create_app, run):
     assert early.status_code == 503 and early_s < 0.5, (
         f"a request during loading got {early.status_code} after {early_s * 1000:.0f} ms: answer 503 at once"
     )
-    assert early.json()["error"]["message"], 'the 503 carries the JSON error {"error": {"code", "message"}}'
+    assert error_message(early), 'the 503 carries the JSON error {"error": {"code", "message"}}'
     assert ready == 200, "/healthz must answer 200 once the model has loaded"
     assert late.status_code == 200 and late.json() == fake_prediction("I love a ready model")
 
@@ -168,3 +170,65 @@ def test_shutdown_answers_every_waiting_request(create_app, run):
     assert set(statuses) <= {200, 503}, f"at shutdown a waiting request gets 200 or 503, got {sorted(set(statuses))}"
     answered = [(text, task.result()) for text, task in zip(texts, tasks) if task.result().status_code == 200]
     assert all(r.json() == fake_prediction(text) for text, r in answered), "each answer must be for its own text"
+
+
+@pytest.mark.points(1)
+def test_an_unknown_route_or_method_gets_the_json_error(create_app, run, error_message):
+    """A path the API does not have gets 404, a method a route does not take 405: each the JSON error, counted."""
+    model = FakeSentimentModel()
+
+    async def stray():
+        async with InProcessApp(create_app(model.predict_batch), timeout_s=10) as client:
+            await wait_until_ready(client)
+            missing = await client.post("/api/sentiments", json={"text": "a typo in the path"})
+            wrong_method = await client.get(API)
+            return missing, wrong_method, (await client.get("/metrics")).json()
+
+    missing, wrong_method, metrics = run(stray())
+    for name, response, status in (("POST /api/sentiments", missing, 404), (f"GET {API}", wrong_method, 405)):
+        assert response.status_code == status, f"{name} must get {status}, got {response.status_code}"
+        assert error_message(response), (
+            f'{name} got {response.text[:80]!r}: every error has the body {{"error": {{"code", "message"}}}}, '
+            "the answers of routes the app does not have included"
+        )
+    assert metrics["responses"].get("4xx") == 2, (
+        f'/metrics responses {metrics["responses"]} after a 404 and a 405: count them in responses["4xx"]'
+    )
+
+
+@pytest.mark.points(1)
+def test_a_body_still_arriving_at_shutdown_gets_503_at_once(create_app, run, error_message):
+    """Shutdown while a request's body is still arriving: that request gets a JSON 503 at once, not a hang or a 408."""
+    model = FakeSentimentModel()
+
+    async def half_a_body(released: asyncio.Event) -> AsyncIterator[bytes]:
+        yield b'{"text": "a body that is still arri'
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(released.wait(), 6)
+        yield b'ving"}'
+
+    async def stop_while_reading():
+        session = InProcessApp(create_app(model.predict_batch, body_timeout_s=5.0), timeout_s=10)
+        async with session as client:
+            await wait_until_ready(client)
+            released = asyncio.Event()
+            slow = asyncio.create_task(client.post(API, content=half_a_body(released), headers=JSON))
+            await asyncio.sleep(0.3)  # its body is being read
+            started = time.perf_counter()
+            await session.shutdown()
+            done, _ = await asyncio.wait({slow}, timeout=1.5)
+            waited = time.perf_counter() - started
+            released.set()
+            return (await slow if done else None), waited
+
+    response, waited = run(stop_while_reading())
+    assert response is not None, (
+        f"a request whose body was still arriving got no answer {waited:.1f} s after shutdown began: "
+        "on shutdown, a body still arriving gets 503 at once"
+    )
+    assert response.status_code == 503, (
+        f"a body still arriving at shutdown got {response.status_code}: answer it 503 at once, "
+        "do not wait for the body (408 comes only after body_timeout_s)"
+    )
+    assert error_message(response), 'the 503 carries the JSON error {"error": {"code", "message"}}'
+    assert not model.texts_seen, "a request refused at shutdown must never reach the model"

@@ -1,5 +1,5 @@
-"""Polars prep: read any CSV, split it with a seed, fit the statistics on the training rows only,
-and turn both splits into model-ready arrays."""
+"""Polars prep: read any CSV, leave out its identifier columns, split it with a seed, fit the statistics
+on the training rows only, and turn both splits into model-ready arrays."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from mlcourse.tabular.contract import (
+    ID_NAME,
     NULL_TOKENS,
     MissingTargetError,
     NotCSVError,
@@ -30,6 +31,17 @@ def read_table(path: Path, target: str) -> pl.DataFrame:
     raise NotImplementedError("d3: read the CSV with Polars and raise NotCSVError / MissingTargetError on bad input")
 
 
+def identifier_columns(table: pl.DataFrame, target: str) -> tuple[str, ...]:
+    """Return the names of the identifier columns of `table`, in header order (never `target`).
+
+    The rule (`IDENTIFIER_RULE` in mlcourse/tabular/contract.py; notebook 02, section 1 says why): a column
+    is an identifier, not a feature, when its name is `id` or ends in `_id` (any case), or when it holds whole
+    numbers or text with a different value in every row; the prep drops it and reports it. `ID_NAME` matches
+    the names; compare a column's `n_unique()` with the table's `height` for the values.
+    """
+    raise NotImplementedError("d3: name the identifier columns (IDENTIFIER_RULE) so the prep can leave them out")
+
+
 def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Return (train positions, validation positions) for rows 0..n_rows-1.
 
@@ -39,12 +51,13 @@ def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray,
     raise NotImplementedError("d3: shuffle the row positions with a seeded generator and hold out val_fraction")
 
 
-def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...]) -> PrepStats:
+def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...], identifiers: tuple[str, ...]) -> PrepStats:
     """Learn what the prep needs from the TRAINING rows only, and return it as a `PrepStats`.
 
-    Numeric columns (Polars numeric dtypes): mean and sample sd, nulls ignored (sd 1.0 when it
-    is 0 or undefined, mean 0.0 for an all-null column). Every other feature column is
-    categorical: its non-null values as text, sorted. `classes` is passed in unchanged.
+    The feature columns are all but the target and the `identifiers`. Numeric columns (Polars numeric dtypes):
+    mean and sample sd, nulls ignored (sd 1.0 when it is 0 or undefined, mean 0.0 for an all-null column).
+    Every other feature column is categorical: its non-null values as text, sorted. `classes` and
+    `identifiers` are passed in unchanged.
     """
     raise NotImplementedError("d3: compute numeric mean/sd and categorical levels from the training rows only")
 
@@ -68,8 +81,10 @@ def null_report(table: pl.DataFrame, target: str) -> NullReport:
 def prepare(path: Path, target: str, *, val_fraction: float = 0.2, seed: int = 0) -> Prepared:
     """CSV in, `Prepared` out; the same file, fraction and seed always give the same arrays.
 
-    Read the table, report nulls, drop only the rows whose target is null, split the rest,
-    fit the statistics on the training split, transform both splits. `train_rows` / `val_rows`
-    are the rows' 0-based positions among the CSV's data rows.
+    Read the table, name its identifier columns, report nulls, drop only the rows whose target is null,
+    split the rest, fit the statistics on the training split (without the identifiers), transform both
+    splits. `train_rows` / `val_rows` are the rows' 0-based positions among the CSV's data rows.
     """
-    raise NotImplementedError("d3: read, report nulls, split, fit on the training split, transform both splits")
+    raise NotImplementedError(
+        "d3: read, name the identifier columns, report nulls, split, fit on the training split, transform both splits"
+    )

@@ -3,7 +3,8 @@
 The command line is run as the learner would run it (`python -m <drill> CSV --target COLUMN`);
 the prep and training are also called in-process, where the checks time training and evaluate
 the returned model on the held-out split themselves (never the learner's reported figures), on penguins and on a generated weather table whose column
-names, null spelling and target position differ, so a prep tuned to penguins fails.
+names, null spelling and target position differ, so a prep tuned to penguins fails; and on penguins with
+planted identifier columns, which a prep must leave out.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ import pytest
 
 from mlcourse.impl import Drill, Implementation
 from mlcourse.paths import PENGUINS_CSV, REPO_ROOT
-from mlcourse.tabular.contract import NULL_TOKENS, PREPARED_FILES, MissingTargetError, NotCSVError
+from mlcourse.tabular.contract import (
+    IDENTIFIER_RULE,
+    NULL_TOKENS,
+    PREPARED_FILES,
+    MissingTargetError,
+    NotCSVError,
+)
 from mlcourse.tabular.data import make_classification_csv
 
 DRILL = "d3_tabular_mlp"
@@ -32,6 +39,8 @@ OTHER_CSV_GOAL = 0.85  # held-out accuracy on the generated weather table
 TRAIN_SECONDS_LIMIT = 60.0
 WEATHER_TARGET = "weather"
 CLI_TIMEOUT_S = 240
+PLANTED_TARGET = "label"  # penguins' species under another name
+PLANTED_IDENTIFIERS = ("row_id", "tag", "nest_id")  # in header order: by name and values, by values, by name
 
 
 def run_cli(drill: Drill, *args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -298,3 +307,47 @@ def test_cli_bad_input_exits_with_a_message(drill: Drill, tmp_path: Path) -> Non
             f"on {path.name} --target {target} the command must print a clear error mentioning {needle!r}, "
             f"not a traceback; stderr was:\n{tail(done.stderr)}"
         )
+
+
+def penguins_with_identifiers(path: Path) -> list[str]:
+    """Penguins sorted by species (renamed `label`) with identifiers that alone predict it; returns the features.
+
+    `row_id` (0..N-1) is one by name and by values, `tag` (text) only by its values, `nest_id` (two birds a
+    nest) only by its name. Every other column is a real feature and must stay one.
+    """
+    table = pl.read_csv(PENGUINS_CSV, null_values="NA").sort("species", maintain_order=True)
+    position = pl.int_range(pl.len())
+    planted = table.rename({"species": PLANTED_TARGET}).select(
+        position.alias("row_id"),
+        PLANTED_TARGET,
+        pl.format("penguin-{}", position).alias("tag"),
+        (position // 2).alias("nest_id"),
+        pl.exclude(PLANTED_TARGET),
+    )
+    planted.write_csv(path, null_value="NA")
+    return [name for name in table.columns if name != "species"]
+
+
+@pytest.mark.points(2)
+def test_identifier_columns_are_dropped_and_reported(drill: Drill, tmp_path: Path) -> None:
+    """Identifiers planted in penguins, each alone predicting the label, are no features and are reported."""
+    path = tmp_path / "penguins_with_ids.csv"
+    features = penguins_with_identifiers(path)
+    prepared = drill.module("prep").prepare(path, PLANTED_TARGET)
+    stats = prepared.stats
+    used = [*stats.numeric, *stats.categorical]
+    kept = [name for name in PLANTED_IDENTIFIERS if name in used]
+    assert not kept, (
+        f"the prep used the identifier columns {kept} as features, and in this file (rows sorted by label) each "
+        f"alone predicts the label: {IDENTIFIER_RULE}"
+    )
+    lost = [name for name in features if name not in used]
+    assert not lost, f"the prep left out {lost}, which are features: only identifiers are dropped ({IDENTIFIER_RULE})"
+    assert prepared.x_train.shape[1] == len(stats.feature_names), (
+        f"x_train has {prepared.x_train.shape[1]} columns, stats.feature_names names {len(stats.feature_names)}: "
+        "build the arrays from the fitted features only"
+    )
+    assert stats.identifiers == PLANTED_IDENTIFIERS, (
+        f"PrepStats.identifiers is {stats.identifiers}, expected {PLANTED_IDENTIFIERS} (header order): the prep "
+        f"reports every column it drops ({IDENTIFIER_RULE})"
+    )

@@ -63,7 +63,8 @@ class WorkerClient:
     async def _read_replies(self) -> None:
         raise NotImplementedError(
             "_read_replies: read payloads until the end of stdout, resolving futures by ref (an error reply "
-            "is PredictionError for its caller); on a ProtocolError kill the worker; then AT ONCE record why it "
+            "is PredictionError for its caller; one whose ref is null is for no caller: log it as a warning with "
+            "the worker's message, and go on); on a ProtocolError kill the worker; then AT ONCE record why it "
             "went, call on_exit, fail every request in flight with WorkerCrashed and set the stdout-ended event; "
             "only then await its exit status (kill it if it lingers after closing stdout)"
         )

@@ -18,8 +18,9 @@ class PortServer:
     - a worker that dies is restarted; the requests it had in flight fail at once (WorkerCrashed);
     - a request with no reply within ``timeout`` seconds fails (RequestTimeout) and the worker,
       which stopped answering, is killed and replaced;
-    - more than ``max_restarts`` restarts within ``restart_window`` seconds and the server gives up:
-      every request then fails with RestartIntensityExceeded (OTP's intensity and period);
+    - a worker that dies more than ``max_restarts`` times within ``restart_window`` seconds ends the
+      supervisor: no more restarts, every request then fails at once with RestartIntensityExceeded
+      (OTP's intensity and period);
     - a supervisor task that dies of an unexpected error closes the server: every caller fails at
       once with a PortServerError that names the cause, instead of waiting for its timeout;
     - ``command`` is the worker's argv (default: this package's worker on ``model_path``) and
@@ -60,7 +61,8 @@ class PortServer:
         """The worker's prediction for one row of features, or a PortServerError within ``timeout`` seconds."""
         raise NotImplementedError(
             "predict: within the timeout (asyncio.timeout), wait for a worker to be up, then send the request; "
-            "on timeout kill that worker and raise RequestTimeout; after the server gave up or stopped, raise "
+            "on timeout kill that worker and raise RequestTimeout (the killed worker counts as gone at once: a "
+            "request made right after waits for its replacement); after the server gave up or stopped, raise "
             "at once (RestartIntensityExceeded / NotRunning)"
         )
 
@@ -77,6 +79,6 @@ class PortServer:
 
     async def _supervise(self) -> None:
         raise NotImplementedError(
-            "_supervise: loop: wait until the worker is gone; unless stopped, record the restart time, give up "
-            "with RestartIntensityExceeded after more than max_restarts within restart_window, else spawn a new one"
+            "_supervise: replace every worker that dies, until the server stops; a worker that dies more than "
+            "max_restarts times within restart_window seconds ends the supervisor (RestartIntensityExceeded)"
         )

@@ -6,6 +6,7 @@ The fixtures (stand-in workers, process probes, a bounded ``run``) are in this f
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import select
 import signal
@@ -15,6 +16,8 @@ import time
 
 import numpy as np
 import pytest
+
+from mlcourse.port.stand_in_worker import NULL_REF_MESSAGE
 
 FEATURES = [39.1, 18.7, 181.0, 3750.0]
 
@@ -118,6 +121,59 @@ def test_hung_worker_times_out_at_1s_and_is_replaced(server_for, errors, model, 
     run(scenario())
 
 
+@pytest.mark.points(2)
+def test_a_request_right_after_a_timeout_is_answered_by_the_new_worker(server_for, errors, model, run):
+    """The request sent at once after a RequestTimeout waits for the replacement: the killed worker gets no more."""
+
+    async def scenario() -> None:
+        async with server_for("hang") as server:  # default timeout: 1 s
+            hung = server.worker_pid
+            with pytest.raises(errors.RequestTimeout):
+                await server.predict(FEATURES)
+            try:
+                reply = await server.predict(FEATURES, timeout=5.0)  # at once: the killed worker may not be gone yet
+            except errors.PortServerError as exc:
+                pytest.fail(
+                    f"the request sent right after a RequestTimeout failed with {exc!r:.200}: the worker killed on a "
+                    "timeout counts as gone from that moment, so no new request is sent to it; a request made while "
+                    "the replacement starts waits for it (within its timeout)"
+                )
+            assert reply == model.predict(FEATURES), "that request must get the new worker's prediction"
+            assert server.worker_pid not in (None, hung), "worker_pid must name the new worker"
+
+    run(scenario())
+
+
+@pytest.mark.points(1)
+def test_an_error_reply_with_ref_null_fails_no_caller(server_for, errors, model, starts, run, caplog):
+    """An error reply whose ref is null, then the answers: no caller fails, nothing restarts, a warning is logged."""
+
+    async def scenario() -> tuple[int | None, int | None, list[dict]]:
+        async with server_for("nullref", timeout=5.0) as server:
+            pid = server.worker_pid
+            replies = [await server.predict(FEATURES) for _ in range(2)]
+            return pid, server.worker_pid, replies
+
+    with caplog.at_level(logging.WARNING):
+        try:
+            pid, after, replies = run(scenario())
+        except errors.PortServerError as exc:
+            pytest.fail(
+                f"after an error reply with ref null a request failed with {exc!r:.200}: an error reply whose ref is "
+                "null answers no request in flight; log it as a warning and go on, it fails no caller and "
+                "restarts nothing"
+            )
+    assert replies == [model.predict(FEATURES)] * 2, "each request must get its own prediction"
+    assert after == pid and len(starts()) == 1, (
+        f"an error reply with ref null restarted the worker (started {len(starts())} times): it is no crash"
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any(NULL_REF_MESSAGE in message for message in warnings), (
+        "an error reply with ref null reaches no caller, so log it as a warning (the logging module) with the "
+        f"worker's message; the warnings logged were {warnings[:3]}"
+    )
+
+
 @pytest.mark.points(1)
 @pytest.mark.parametrize(
     "mode",
@@ -207,8 +263,9 @@ def test_restart_intensity_exceeded_gives_up_with_a_clear_error(server_for, erro
                 assert time.monotonic() < deadline, "a worker that always dies must make the server give up"
             assert "restart" in message.lower(), f"the error must say the restart limit was hit, got {message!r}"
             assert len(starts()) == 4, (
-                f"the worker was started {len(starts())} times: "
-                "start it once, then restart it at most max_restarts=3 times within restart_window"
+                f"the worker was started {len(starts())} times with max_restarts=3: a worker that dies more than "
+                "max_restarts times within restart_window seconds ends the supervisor (started once, restarted "
+                "after each of the first 3 deaths)"
             )
             await asyncio.sleep(1.0)
             assert len(starts()) == 4, "after giving up the server must not restart the worker any more"

@@ -103,6 +103,48 @@ def test_worker_exits_when_its_stdin_closes(worker):
     )
 
 
+CHATTY_WORKER = """
+import runpy, sys
+from mlcourse.port.penguin_model import LogisticModel
+
+predict = LogisticModel.predict
+
+def chatty(self, features):
+    print("a library being helpful, on stdout")
+    return predict(self, features)
+
+LogisticModel.predict = chatty
+sys.argv = ["worker", sys.argv[1]]
+runpy.run_module("{package}.worker", run_name="__main__")
+"""
+
+
+@pytest.mark.points(1)
+def test_a_stray_print_never_reaches_the_frame_stream(drill, model_path):
+    """A model that prints while it predicts: stdout still carries nothing but the reply frame."""
+    code = CHATTY_WORKER.format(package=drill.package)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(model_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=drill.env(),
+    )
+    try:
+        out, err = process.communicate(request(7), timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("the worker did not answer one request and exit at the end of stdin within 20 s")
+    assert out, f"the worker wrote nothing on stdout (exit status {process.returncode}): {err.decode()[-300:]}"
+    length = struct.unpack(">I", out[:4])[0] if len(out) >= 4 else -1
+    expected = {"ref": 7, "prediction": load_model(model_path).predict(FEATURES)}
+    assert len(out) == 4 + length and msgpack.unpackb(out[5:]) == expected, (
+        f"a print() in the worker reached the frame stream (stdout began {out[:40]!r}): only frames go to "
+        "stdout; keep a stream for the frames, then send stray output to stderr before the model loads"
+    )
+
+
 @pytest.mark.points(2)
 def test_worker_answers_bad_frames_with_errors_and_keeps_serving(worker):
     bad_frames = {

@@ -63,8 +63,10 @@ def serve(model: LogisticModel, stdin: BinaryIO, stdout: BinaryIO) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     raise NotImplementedError(
-        "main: take MODEL_PATH from argv, keep sys.stdout.buffer for frames and point sys.stdout at stderr "
-        "(a stray print must not corrupt the stream), load the model, return serve(model, stdin, stdout)"
+        "main: serve the model at MODEL_PATH (argv) and return the exit status. Only frames go to stdout, even "
+        "when the model prints: keep a stream for the frames, then send stray output to stderr before the model "
+        "loads. If you also os.dup2(2, 1), sys.stdout.buffer writes to stderr after it: keep a duplicate of fd 1 "
+        "first (notebook 06, 'A stray print on a stdout protocol')"
     )
 
 

@@ -7,11 +7,12 @@ import random
 import pytest
 
 SLO_P99_MS = 400.0
+PROBE_S, PROBE_REQUESTS = 1.5, 10  # the first probe has at least that many requests: fewer say nothing of a p99
 
 
 def start_rate(capacity: float) -> float:
-    """A starting point below the capacity, drawn so the search must bracket it."""
-    return round(capacity * random.uniform(0.3, 0.45), 1)
+    """A starting point below the capacity, drawn so the search must bracket it, with a first probe worth measuring."""
+    return round(max(capacity * random.uniform(0.3, 0.45), PROBE_REQUESTS / PROBE_S + 0.1), 1)
 
 
 @pytest.mark.points(3)
@@ -21,7 +22,7 @@ def test_capacity_is_found_within_25_percent_of_the_analytic_value(drill, fake_c
     url = request.getfixturevalue("unbatched_url" if batching == "none" else "batched_url")
     capacity = fake_cost.capacity(1 if batching == "none" else batch_size)
     found = drill.module("capacity").find_capacity(
-        url, slo_p99_ms=SLO_P99_MS, start_rate=start_rate(capacity), probe_s=1.5, max_requests=2000, precision=0.25
+        url, slo_p99_ms=SLO_P99_MS, start_rate=start_rate(capacity), probe_s=PROBE_S, max_requests=2000, precision=0.25
     )
     assert found.requests <= 2000, f"the search spent {found.requests} requests, over its budget of 2000"
     assert found.rate is not None and 0.75 * capacity <= found.rate <= 1.25 * capacity, (

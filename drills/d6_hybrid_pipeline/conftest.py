@@ -7,8 +7,12 @@ The checks grade that record, never a number the code under test reports about i
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,20 +66,76 @@ def pipeline_command(drill) -> Callable[..., list[str]]:
     return command
 
 
+ENDING_S = 8.0  # once every row is in --out and nothing more is written, the command must have ended by then
+
+
+def stop(child: subprocess.Popen) -> None:
+    """Ctrl-C to the child's process group, then SIGKILL if it is still there."""
+    try:
+        os.killpg(child.pid, signal.SIGINT)
+        child.wait(5)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def lines_in(path: Path) -> tuple[int, int]:
+    """(data rows, bytes) of the output file so far: (0, 0) while it does not exist."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0, 0
+    return max(0, data.count(b"\n") - 1), len(data)
+
+
+@pytest.fixture(scope="session")
+def run_to_end() -> Callable[..., subprocess.CompletedProcess]:
+    """``run_to_end(command, env, out, rows, limit_s)``: the command's result, or a failed check that says why not.
+
+    A pipeline that never ends is told apart from a slow one: once ``out`` holds ``rows`` rows and stops
+    growing, the command has ``ENDING_S`` to exit; past that the check fails in seconds, not at ``limit_s``.
+    """
+
+    def run(command: list[str], env: dict[str, str], out: Path, rows: int, limit_s: float):
+        with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+            child = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, text=True, start_new_session=True)
+            give_up, last_size, still_since = time.monotonic() + limit_s, -1, time.monotonic()
+            try:
+                while child.poll() is None:
+                    now = time.monotonic()
+                    written, size = lines_in(out)
+                    if size != last_size:
+                        last_size, still_since = size, now
+                    elif written >= rows and now - still_since > ENDING_S:
+                        pytest.fail(
+                            f"the pipeline did not end after its input ended: all {rows} rows are in --out and the "
+                            f"command was still running {ENDING_S:.0f} s later. After the last row, put one end marker "
+                            "per scorer on the rows queue and let the writer stop once it has counted them all; run "
+                            "the stages in an asyncio.TaskGroup (notebook 08, section 5)"
+                        )
+                    if now > give_up:
+                        pytest.fail(
+                            f"the pipeline did not finish within {limit_s:.0f} s ({written} of {rows} rows in --out)"
+                        )
+                    time.sleep(0.05)
+            finally:
+                if child.poll() is None:
+                    stop(child)
+            stdout.seek(0)
+            stderr.seek(0)
+            return subprocess.CompletedProcess(command, child.returncode, stdout.read(), stderr.read())
+
+    return run
+
+
 @pytest.fixture
-def run_pipeline(drill, pipeline_command) -> Callable[..., subprocess.CompletedProcess]:
-    """Run the CLI in its own process (bounded in time) and return what it did."""
+def run_pipeline(drill, pipeline_command, run_to_end) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the CLI in its own process (bounded in time, failed in seconds if it never ends); return what it did."""
 
     def run_cli(input_path: Path, url: str, out: Path, *options: str, limit_s: float = 60.0):
-        try:
-            return subprocess.run(
-                pipeline_command(input_path, url, out, *options),
-                env=drill.env(),
-                capture_output=True,
-                text=True,
-                timeout=limit_s,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"the pipeline did not finish within {limit_s:.0f} s")
+        rows = pl.scan_csv(input_path).select(pl.len()).collect().item()
+        return run_to_end(pipeline_command(input_path, url, out, *options), drill.env(), out, rows, limit_s)
 
     return run_cli

@@ -65,11 +65,17 @@ async def score_rows(
     """Score every row through ``client.classify``; ``write`` each outcome as it comes. Returns the counts.
 
     ``skip`` holds ids already written (a resumed run); ``on_row`` is called once per input row
-    (a progress bar). A failed text is an outcome with its reason, never a lost row; a
-    ``ConfigurationError`` (the URL is not the API's) is no text's failure: it stops every stage.
+    (a progress bar): after its outcome is written, or when the reader skips it because its id is in
+    ``skip``; never when a row is only read. ``queue_rows=0`` means unbounded queues. A failed text
+    is an outcome with its reason, never a lost row; a ``ConfigurationError`` (the URL is not the
+    API's) is no text's failure: it stops every stage. It ends when its input ends (one end marker
+    per scorer; the writer stops once every scorer has finished), and a stage that raises stops the
+    others and the error comes out (an ``asyncio.TaskGroup``: notebook 08, section 5).
     """
     raise NotImplementedError(
-        "a reader, `concurrency` scorers and a writer joined by asyncio.Queue(queue_rows); the reader awaits put() so it waits while the stages are full"
+        "a reader, `concurrency` scorers and a writer joined by asyncio.Queue(queue_rows) (0: unbounded); the reader "
+        "awaits put() so it waits while the stages are full; one end marker per scorer, a writer that stops once "
+        "every scorer has finished, the stages in an asyncio.TaskGroup; on_row once per row written or skipped"
     )
 
 

@@ -106,6 +106,25 @@ def test_a_4xx_is_never_retried(client_module, run, misbehaving):
     assert len(server.attempts_of(REFUSED_TEXT)) == 1, "a 4xx other than 429 must not be retried"
 
 
+@pytest.mark.points(1)
+def test_a_500_502_or_504_is_rejected_at_once(client_module, run, misbehaving):
+    """a 500, 502 or 504 raises RequestRejected with its status after one attempt: only 429 and 503 are retried"""
+    with misbehaving() as server:
+        for status in (500, 502, 504):
+            server.reset()
+            server.script([str(status), "ok"])
+            text = f"{TEXT} ({status})"
+            try:
+                got: object = classify(client_module, run, server.url, text=text, backoff_base_s=0.01)
+            except RequestRejected as rejected:
+                got = rejected
+            attempts = len(server.attempts_of(text))
+            assert isinstance(got, RequestRejected) and got.status == status and attempts == 1, (
+                f"HTTP {status}: {attempts} attempt(s), then {got!r}. Any status but 200, 429 and 503 (a 500, 502 or "
+                "504 included) raises RequestRejected(status, code, message) at once, never retried"
+            )
+
+
 @pytest.mark.points(2)
 def test_a_slow_answer_times_out_and_is_retried(client_module, run, misbehaving):
     """every call has a timeout: a 2 s answer is abandoned after timeout_s and retried"""

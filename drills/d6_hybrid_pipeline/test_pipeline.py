@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -36,10 +37,12 @@ def output_rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def chaos_run(drill, tmp_path_factory):
+def chaos_run(drill, tmp_path_factory, run_to_end):
     """One run of the command over 240 rows against a server that misbehaves on about 1 request in 6.
 
-    Module-scoped (three checks grade the same run), so it writes its CSV itself.
+    Module-scoped (three checks grade the same run), so it writes its CSV itself. A run that fails
+    (never ends, or runs out of time) is recorded, not raised: the checks that grade the server's
+    record still grade it, and only the check of the command's result fails with the reason.
     """
     folder = tmp_path_factory.mktemp("chaos")
     texts = [f"I love the {i}th item" if i % 3 else f"the {i}th item was dull" for i in range(ROWS)]
@@ -47,6 +50,7 @@ def chaos_run(drill, tmp_path_factory):
     source = folder / "input.csv"
     pl.DataFrame({"id": [f"row-{i}" for i in range(ROWS)], "text": texts}).write_csv(source)
     out = folder / "out.csv"
+    result, failure = None, ""
     with MisbehavingServer(CHAOS) as server:
         command = [
             sys.executable,
@@ -61,20 +65,31 @@ def chaos_run(drill, tmp_path_factory):
             str(CONCURRENCY),
         ]
         try:
-            result = subprocess.run(command, env=drill.env(), capture_output=True, text=True, timeout=90)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the pipeline did not finish 240 rows within 90 s")
-    return {"result": result, "out": out, "server": server, "texts": texts}
+            result = run_to_end(command, drill.env(), out, ROWS, 90)
+        except pytest.fail.Exception as failed:
+            failure = str(failed)
+    return {"result": result, "failure": failure, "out": out, "server": server, "texts": texts}
 
 
 def finished(chaos_run) -> list[dict[str, str]]:
     result = chaos_run["result"]
+    if result is None:
+        pytest.fail(chaos_run["failure"])
     assert result.returncode == EXIT_ROWS_FAILED, (
         f"exit {result.returncode}: with one row refused by the API the command must finish and exit "
         f"{EXIT_ROWS_FAILED} (EXIT_ROWS_FAILED): {result.stderr[-1500:]}"
     )
     assert chaos_run["out"].exists(), "no output file written at --out"
     return output_rows(chaos_run["out"])
+
+
+def attempted(chaos_run) -> None:
+    """Every text reached the server: its record is whole, whether or not the command then ended."""
+    seen = {arrival.text for arrival in chaos_run["server"].arrivals}
+    missing = [text for text in chaos_run["texts"] if text not in seen]
+    result = chaos_run["result"]
+    why = chaos_run["failure"] or (result.stderr[-1500:] if result is not None else "")
+    assert not missing, f"{len(missing)} of {ROWS} texts never reached the server: {why}"
 
 
 @pytest.mark.points(3)
@@ -115,7 +130,7 @@ def answers_match(row: dict[str, str], expected: dict) -> bool:
 @pytest.mark.points(2)
 def test_in_flight_never_exceeds_concurrency(chaos_run):
     """requests in flight, counted at the server, never exceed --concurrency"""
-    finished(chaos_run)
+    attempted(chaos_run)
     peak = chaos_run["server"].max_in_flight
     assert 1 <= peak <= CONCURRENCY, f"the server saw {peak} requests at once with --concurrency {CONCURRENCY}"
 
@@ -123,7 +138,7 @@ def test_in_flight_never_exceeds_concurrency(chaos_run):
 @pytest.mark.points(2)
 def test_no_retry_before_retry_after_in_the_pipeline(chaos_run):
     """no text was sent again earlier than the Retry-After of its last 429/503"""
-    finished(chaos_run)
+    attempted(chaos_run)
     server = chaos_run["server"]
     refusals = [a for a in server.arrivals if a.retry_after_s]
     assert refusals, "the server sent no 429/503 with Retry-After: the check saw nothing to grade"
@@ -167,6 +182,145 @@ def test_the_reader_stops_while_the_stages_are_full(drill, run, misbehaving):
     assert worst <= bound, (
         f"the reader ran {worst} rows ahead of the writer (bound {bound} with queue_rows={queue_rows}, "
         f"concurrency={concurrency}): join the stages with bounded queues so the reader waits"
+    )
+
+
+ENDING_S = 5.0  # an in-process pipeline over a few dozen rows ends in milliseconds; past this it never will
+
+
+class CourseClient:
+    """Stands in for the learner's client: the API's answer after ``delay_s``; ``fail_on`` raises ``error``."""
+
+    def __init__(self, delay_s: float = 0.0, fail_on: str = "", error: Exception | None = None) -> None:
+        self.delay_s, self.fail_on, self.error = delay_s, fail_on, error
+
+    async def classify(self, text: str) -> dict:
+        await asyncio.sleep(self.delay_s)
+        if text == self.fail_on and self.error is not None:
+            raise self.error
+        return fake_prediction(text)
+
+
+def source_rows(n: int) -> list[tuple[str, str]]:
+    return [(f"row-{i}", f"text number {i}") for i in range(n)]
+
+
+async def within(awaitable, seconds: float):
+    """(True, the task) once it ended (returned or raised), (False, the task) if still running after ``seconds``."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return bool(done), task
+
+
+def leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups, as a task group raises them."""
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in leaves(inner)]
+    return [error]
+
+
+@pytest.mark.points(1)
+def test_the_pipeline_ends_when_its_input_ends(drill, run):
+    """score_rows returns its counts once the input has ended and every row is written (50 rows, 4 scorers)"""
+    pipeline, rows = drill.module("pipeline"), source_rows(50)
+    written: list[Any] = []
+    ended, task = run(
+        within(
+            pipeline.score_rows(iter(rows), CourseClient(0.001), written.append, concurrency=4, queue_rows=8), ENDING_S
+        )
+    )
+    assert ended, (
+        f"the pipeline did not end after its input ended: {len(written)} of {len(rows)} rows written, score_rows still "
+        f"running {ENDING_S:.0f} s later. After the last row, put one end marker per scorer on the rows queue, and "
+        "let the writer stop once it has counted them all (notebook 08, section 5)"
+    )
+    counts = task.result()
+    ids = sorted(outcome.id for outcome in written)
+    assert ids == sorted(row_id for row_id, _ in rows) and counts.rows_ok == len(rows), (
+        f"{len(ids)} outcomes written ({len(set(ids))} distinct ids), rows_ok {counts.rows_ok}: write every row once"
+    )
+
+
+@pytest.mark.points(1)
+def test_a_failing_stage_stops_the_others(drill, run):
+    """a scorer that raises (not a text's SentimentClientError) stops every stage: score_rows raises it within 5 s"""
+    pipeline, rows = drill.module("pipeline"), source_rows(40)
+    broken = RuntimeError("the scorer broke")
+    client = CourseClient(0.001, fail_on=rows[10][1], error=broken)
+    ended, task = run(within(pipeline.score_rows(iter(rows), client, lambda outcome: None, concurrency=4), ENDING_S))
+    assert ended, (
+        f"the pipeline did not end after a stage failed: a scorer raised {broken!r} and score_rows was still running "
+        f"{ENDING_S:.0f} s later, its writer waiting for rows that will never come. Run the stages in an "
+        "asyncio.TaskGroup, so that one failing stage cancels the others (notebook 08, section 5)"
+    )
+    error = task.exception()
+    assert error is not None and broken in leaves(error), (
+        f"score_rows returned {task.result()!r} although a scorer raised {broken!r}: let it out (the TaskGroup raises "
+        "it inside an ExceptionGroup)"
+        if error is None
+        else f"score_rows raised {error!r}, not the scorer's {broken!r}: let the stage's own error out"
+    )
+
+
+@pytest.mark.points(1)
+def test_on_row_fires_once_per_row_when_written_or_skipped(drill, run):
+    """on_row() is called once per input row: after its outcome is written, or when its id is skipped; never on read"""
+    pipeline, rows = drill.module("pipeline"), source_rows(30)
+    skip = {"row-3", "row-7", "row-11"}
+    pulled_skipped, calls, early = 0, 0, ""
+    written: list[Any] = []
+
+    def source():
+        nonlocal pulled_skipped
+        for row in rows:
+            pulled_skipped += row[0] in skip
+            yield row
+
+    def on_row() -> None:
+        nonlocal calls, early
+        calls += 1
+        if calls > len(written) + pulled_skipped and not early:
+            early = f"call {calls} came with {len(written)} rows written and {pulled_skipped} skipped"
+
+    coroutine = pipeline.score_rows(
+        source(), CourseClient(0.005), written.append, concurrency=2, queue_rows=8, skip=skip, on_row=on_row
+    )
+    ended, task = run(within(coroutine, ENDING_S))  # graded on the calls made, whether or not the pipeline ends
+    if ended and task.exception() is not None:
+        raise task.exception()
+    assert not early, f"on_row was called before its row was written ({early}): call it after write, not on read"
+    assert calls == len(rows), (
+        f"on_row was called {calls} times for {len(rows)} input rows ({len(skip)} of them skipped): "
+        "once per input row, after its outcome is written or when its id is in skip"
+    )
+
+
+@pytest.mark.points(1)
+def test_queue_rows_zero_is_unbounded(drill, run):
+    """queue_rows=0 (--queue-rows 0) means unbounded queues: the reader is not held back (2,000 rows, slow scorers)"""
+    pipeline = drill.module("pipeline")
+    pulled, written = 0, list[Any]()
+
+    def source():
+        nonlocal pulled
+        for row in source_rows(2000):
+            pulled += 1
+            yield row
+
+    async def scored_for(seconds: float) -> None:
+        coroutine = pipeline.score_rows(source(), CourseClient(0.01), written.append, concurrency=2, queue_rows=0)
+        ended, task = await within(coroutine, seconds)
+        if ended and task.exception() is not None:
+            raise task.exception()
+        assert not ended, "2,000 rows at 2 scorers of 10 ms each cannot all be written in 1 s: rows were lost"
+
+    run(scored_for(1.0))
+    assert pulled == 2000, (
+        f"with queue_rows=0 the reader read {pulled} of 2,000 rows in 1 s while {len(written)} were written: "
+        "queue_rows=0 means unbounded queues (asyncio.Queue(0)), so the reader is never held back"
     )
 
 

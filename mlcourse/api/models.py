@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -94,7 +95,8 @@ def model_loader(
     """A blocking function that loads the model and returns its ``predict_batch``; the app runs it in the background.
 
     ``fake`` serves the deterministic fake model at that cost instead; otherwise ``model`` is a hub
-    id or a local folder (``None``: the offline default, which must be built first).
+    id or a local folder (``None``: the offline default, which must be built first). ``num_threads``
+    ``None`` gives torch half the cores (:func:`default_threads`) and XLA every core (``mlcourse.encoder.threads``).
     """
     if fake is not None:
         return lambda: FakeSentimentModel(call_s=fake.call_s, per_text_s=fake.per_text_s).predict_batch
@@ -106,9 +108,12 @@ def model_loader(
         if backend == "jax":  # the course's Flax NNX port, every bucket compiled at load (notebook 09)
             from mlcourse.encoder.serving import load_jax_serving
 
-            return load_jax_serving(model, num_threads=num_threads).predict_batch
+            serving = load_jax_serving(model, num_threads=num_threads)  # None: every core (threads.py says why)
+            print(serving.summary(), file=sys.stderr, flush=True)  # the server's log: device, buckets, load time
+            return serving.predict_batch
         from mlcourse.sentiment import load_serving
 
-        return load_serving(model, num_threads=num_threads, int8=int8).predict_batch
+        threads = default_threads() if num_threads is None else num_threads
+        return load_serving(model, num_threads=threads, int8=int8).predict_batch
 
     return load

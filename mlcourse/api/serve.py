@@ -26,7 +26,7 @@ import uvicorn
 
 from mlcourse.api.contract import BODY_TIMEOUT_S, DRILL, PredictBatch
 from mlcourse.api.loopback import DrainFirstServer
-from mlcourse.api.models import add_model_options, default_threads, model_loader
+from mlcourse.api.models import add_model_options, model_loader
 from mlcourse.impl import ImplementationError, load_drill, reference_impl
 
 
@@ -70,8 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--threads",
         type=int,
-        default=default_threads(),
-        help="torch threads (default: half the CPUs, leaving the rest to the event loop and clients)",
+        default=None,
+        help="model threads (default: torch half the CPUs, leaving the rest to the event loop and clients; "
+        "XLA every CPU, see mlcourse.encoder.threads)",
     )
     parser.add_argument(
         "--backend",

@@ -36,7 +36,8 @@ def parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
 
 
 def main(package: str, argv: Sequence[str] | None = None, *, prepare: PrepareFn, train: TrainFn) -> int:
-    """Run prep (and training); bad input ends with a one-line message on stderr and exit status 2."""
+    """Run prep (and training), saying on stderr what the prep did with nulls and identifier columns;
+    bad input ends with a one-line message on stderr and exit status 2."""
     prog = f"python -m {package}"
     args = parse_args(argv, prog)
     out_dir = args.out or BUILD_DIR / "d3_tabular_mlp" / args.csv.stem
@@ -52,6 +53,8 @@ def main(package: str, argv: Sequence[str] | None = None, *, prepare: PrepareFn,
         f"{nulls.n_rows_with_nulls} kept with imputed nulls; null cells per column: {nulls.null_counts}",
         file=sys.stderr,
     )
+    dropped = ", ".join(prepared.stats.identifiers) or "none"
+    print(f"identifier columns dropped (not features): {dropped}", file=sys.stderr)
     result = None
     if not args.prep_only:
         result = train(prepared, seed=args.seed)

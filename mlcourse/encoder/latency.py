@@ -16,8 +16,10 @@ from functools import partial
 
 import numpy as np
 
+from mlcourse.encoder.serving import DEFAULT_BATCH_SIZES as BATCHES
+from mlcourse.encoder.serving import DEFAULT_BUCKETS as LENGTHS
+
 BACKENDS = ("jax", "torch-f32", "torch-int8")
-BATCHES, LENGTHS = (1, 16), (16, 32, 64, 128)
 
 
 def pin_to_cores(num_threads: int) -> None:
@@ -38,20 +40,30 @@ def measure_backend(backend: str, model: str | None, repeats: int) -> dict:
     from mlcourse.encoder.serving import load_jax_serving
     from mlcourse.timing import measure
 
-    rows, compile_s = [], {}
-    for batch in BATCHES:
-        if backend == "jax":
-            serving = load_jax_serving(model, batch_size=batch, buckets=LENGTHS)
-            compile_s[batch] = {length: round(s, 3) for length, s in serving.compile_seconds.items()}
-            tokenizer, vocab, run = serving.tokenizer, serving.config.vocab_size, serving.run
-        else:
-            from mlcourse.sentiment.serving import load_serving
+    rows: list[dict] = []
+    facts: dict = {}
+    if backend == "jax":  # one serving holds every (batch, sequence) program, as the server's does
+        serving = load_jax_serving(model, batch_sizes=BATCHES, buckets=LENGTHS)
+        memory = serving.program_bytes()
+        facts = {
+            "device": str(serving.device),
+            "load_s": round(serving.load_seconds, 2),
+            "compile_s": {
+                batch: {length: round(serving.compile_seconds[batch, length], 3) for length in LENGTHS}
+                for batch in BATCHES
+            },
+            "program_mib": {batch: round(sum(memory[batch, n] for n in LENGTHS) / 2**20, 1) for batch in BATCHES},
+        }
+        tokenizer, vocab, run = serving.tokenizer, serving.config.vocab_size, serving.run
+    else:
+        from mlcourse.sentiment.serving import load_serving
 
-            torch_serving = load_serving(model, int8=backend == "torch-int8")
-            tokenizer = torch_serving.classifier.tokenizer
-            vocab = torch_serving.classifier.model.config.vocab_size
-            torch_model = torch_serving.classifier.model
-            run = partial(torch_logits, torch_model)
+        torch_serving = load_serving(model, int8=backend == "torch-int8")
+        tokenizer = torch_serving.classifier.tokenizer
+        vocab = torch_serving.classifier.model.config.vocab_size
+        run = partial(torch_logits, torch_serving.classifier.model)
+        facts = {"device": "cpu"}
+    for batch in BATCHES:
         for length in LENGTHS:
             inputs = synthetic_inputs(batch, length, vocab, tokenizer.cls_token_id, tokenizer.sep_token_id)
             timing = measure(run, inputs, repeats=repeats, warmup=2)
@@ -63,7 +75,7 @@ def measure_backend(backend: str, model: str | None, repeats: int) -> dict:
                     "min_ms": round(timing.min_s * 1000, 2),
                 }
             )
-    return {"rows": rows, "compile_s": compile_s}
+    return {"rows": rows, **facts}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 python -m mlcourse.grading bracket --test-paths "tests notebooks" --suite-args "--nbval --nbval-current-env"
 python -m mlcourse.grading class submissions/ -j 2
+RAY_ADDRESS=head:6379 python -m mlcourse.grading class submissions/   # one Ray task per learner
 python -m mlcourse.grading release build/release
 """
 
@@ -12,8 +13,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from mlcourse.distributed.cluster import ClusterError, joined
 from mlcourse.grading.bracketing import bracket
-from mlcourse.grading.class_grading import grade_class
+from mlcourse.grading.class_grading import ClassIncomplete, grade_class
 from mlcourse.grading.limits import GIB, Limits
 from mlcourse.grading.release import build_release
 from mlcourse.grading.sandbox import bwrap_path
@@ -39,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     klass.add_argument("submissions", type=Path)
     klass.add_argument("--out", type=Path, default=BUILD_DIR / "grades" / "class")
-    klass.add_argument("-j", "--jobs", type=int, default=1, help="learners graded at once (default 1)")
+    klass.add_argument(
+        "-j", "--jobs", type=int, default=1, help="learners graded at once (default 1; with RAY_ADDRESS: free CPUs)"
+    )
     klass.add_argument("--learner-limit", type=float, default=Limits.learner_s, help="seconds per learner")
     klass.add_argument("--check-limit", type=float, default=Limits.check_s, help="seconds per check")
     klass.add_argument("--memory-gib", type=float, default=Limits.memory_bytes / GIB, help="resident GiB per learner")
@@ -61,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "release":
         print(f"learners' bundle written to {build_release(args.out)}")
         return 0
-    use_bwrap = bwrap_path() is not None and not args.no_bwrap
-    if not use_bwrap:
+    if not joined() and (args.no_bwrap or bwrap_path() is None):  # on a cluster, each row names its node's isolation
         print(
             "bubblewrap (bwrap) is not in use: each learner gets its own session and course copy, but can "
             "write outside it and reach the network (apt-get install bubblewrap)",
@@ -70,15 +73,22 @@ def main(argv: list[str] | None = None) -> int:
         )
     limits = Limits(args.learner_limit, args.check_limit, int(args.memory_gib * GIB))
     drills = [d for d in args.drills.split(",") if d] or None
-    table = grade_class(
-        args.submissions,
-        args.out,
-        jobs=args.jobs,
-        limits=limits,
-        drills=drills,
-        use_bwrap=use_bwrap,
-        pytest_args=tuple(extra),
-    )
+    try:
+        table = grade_class(
+            args.submissions,
+            args.out,
+            jobs=args.jobs,
+            limits=limits,
+            drills=drills,
+            use_bwrap=not args.no_bwrap,
+            pytest_args=tuple(extra),
+        )
+    except ClusterError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except ClassIncomplete as error:
+        print(f"these learners have no row yet (run the command again to grade them):\n{error}", file=sys.stderr)
+        return 1
     print(f"class grades in {table}, feedback in {table.parent / 'feedback'}")
     return 0
 

@@ -6,6 +6,8 @@ wall-clock, per-check and memory limit (``limits``). Points come from the cross-
 run's channels (``crosscheck``). Each learner's row is appended to ``class.csv`` (and its checks to
 ``items.csv``) as soon as it is graded, so a grader that dies keeps what it had and a second run
 resumes where it stopped; the class summary (``items``) is drawn at the end of every run.
+With ``RAY_ADDRESS`` set, each learner is graded the same way on a node of that Ray cluster
+(``on_ray``), and the rows are appended here as they come back.
 """
 
 from __future__ import annotations
@@ -25,12 +27,22 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from mlcourse.distributed.cluster import joined
 from mlcourse.grading.crosscheck import DrillVerdict, judge, zero
 from mlcourse.grading.feedback import class_row, write_feedback
 from mlcourse.grading.gradebook import Check
 from mlcourse.grading.items import ITEMS_FILE, append_items, item_rows, keep_learners, write_item_analysis
 from mlcourse.grading.limits import Limits, run_limited
-from mlcourse.grading.sandbox import build_workspace, fingerprint, isolation_name, sandbox_env, wrap
+from mlcourse.grading.sandbox import (
+    PLUGINS_OFF,
+    build_workspace,
+    bwrap_path,
+    fingerprint,
+    isolation_name,
+    sandbox_env,
+    wrap,
+)
+from mlcourse.grading.timing_lock import TimingLock, timed_drills
 from mlcourse.impl import DRILL_FOLDER
 from mlcourse.paths import BUILD_DIR_ENV, REPO_ROOT
 
@@ -54,6 +66,7 @@ def course_checks(course_root: Path, drills: list[str], pytest_args: tuple[str, 
                 "no:cacheprovider",
                 "--grades",
                 str(grades),
+                *PLUGINS_OFF,
                 *pytest_args,
             ],
             cwd=course_root,
@@ -105,14 +118,16 @@ class ClassGrader:
         use_bwrap: bool,
         course_root: Path = REPO_ROOT,
         pytest_args: tuple[str, ...] = (),
+        checks: dict[str, list[Check]] | None = None,
     ) -> None:
         self.out_dir, self.drills, self.limits, self.use_bwrap = out_dir, drills, limits, use_bwrap
         self.course_root, self.pytest_args = course_root, pytest_args
         self.table, self.items = out_dir / "class.csv", out_dir / ITEMS_FILE
         self.columns = [*FIXED_COLUMNS, *drills, *TRAILING_COLUMNS]
         self.lock = threading.Lock()
-        self.checks = course_checks(course_root, drills, pytest_args)
+        self.checks = checks if checks is not None else course_checks(course_root, drills, pytest_args)
         self.course_print = "" if use_bwrap else fingerprint(course_root)
+        self.timing, self.timed = TimingLock(), timed_drills(course_root, drills)
 
     def already_graded(self) -> set[str]:
         """Learners with a row from an earlier run (which is resumed, not redone)."""
@@ -174,6 +189,7 @@ class ClassGrader:
             str(space.course),
             f"--timeout={self.limits.check_s:g}",
             "--timeout-method=thread",
+            *PLUGINS_OFF,
             *self.pytest_args,
         ]
         if not self.use_bwrap and shutil.which("timeout"):
@@ -206,6 +222,12 @@ class ClassGrader:
         return verdict
 
     def grade(self, learner: Path) -> dict[str, object]:
+        row, items = self.assess(learner)
+        self.append(row, items)
+        return row
+
+    def assess(self, learner: Path) -> tuple[dict[str, object], list[dict[str, str]]]:
+        """Grade every drill of one learner; write its feedback and logs under ``out_dir``; its row and items."""
         start = time.monotonic()
         verdicts = []
         for drill in self.drills:
@@ -217,7 +239,9 @@ class ClassGrader:
                 verdicts.append(zero(drill, self.checks[drill], f"not submitted: no {drill}/ folder"))
                 continue
             try:
-                verdicts.append(self.run_drill(learner, drill, left))
+                with self.timing.hold(exclusive=drill in self.timed) as waited:
+                    start += waited  # waiting for another learner's benchmark is not this learner's time
+                    verdicts.append(self.run_drill(learner, drill, left))
             except (OSError, shutil.Error) as error:  # e.g. an unreadable or odd file in the submission
                 verdicts.append(zero(drill, self.checks[drill], f"needs review: could not be graded ({error})"))
         if not self.use_bwrap and fingerprint(self.course_root) != self.course_print:  # bwrap: read-only
@@ -226,9 +250,11 @@ class ClassGrader:
             ]
         isolation = isolation_name(self.use_bwrap)
         write_feedback(self.out_dir, learner.name, verdicts, isolation)
-        row = class_row(learner.name, verdicts, isolation, time.monotonic() - start)
-        self.append(row, item_rows(learner.name, verdicts))
-        return row
+        return class_row(learner.name, verdicts, isolation, time.monotonic() - start), item_rows(learner.name, verdicts)
+
+
+class ClassIncomplete(RuntimeError):
+    """Some learners could not be graded (on a cluster): they have no row, and the next run grades them."""
 
 
 def grade_class(
@@ -242,14 +268,18 @@ def grade_class(
     course_root: Path = REPO_ROOT,
     pytest_args: tuple[str, ...] = (),
 ) -> Path:
-    """Grade every learner folder in ``submissions`` (resuming), ``jobs`` at a time; return class.csv."""
+    """Grade every learner folder in ``submissions`` (resuming), ``jobs`` at a time; return class.csv.
+
+    ``use_bwrap``: bubblewrap where it is installed. With ``RAY_ADDRESS`` set the learners are Ray
+    tasks on that cluster instead (``jobs`` is then its free CPUs), each node using its own bwrap.
+    """
     out_dir = out_dir.resolve()  # the sandbox runs elsewhere: a relative path would point nowhere there
     out_dir.mkdir(parents=True, exist_ok=True)
     grader = ClassGrader(
         out_dir,
         drills=drills or course_drills(course_root),
         limits=limits,
-        use_bwrap=use_bwrap,
+        use_bwrap=use_bwrap and bwrap_path() is not None,
         course_root=course_root,
         pytest_args=pytest_args,
     )
@@ -257,9 +287,17 @@ def grade_class(
     learners = sorted(
         p for p in submissions.resolve().iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in done
     )
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for _ in tqdm(pool.map(grader.grade, learners), total=len(learners), desc="learners graded"):
-            pass
+    failed: list[str] = []
+    if joined():
+        from mlcourse.grading.on_ray import grade_on_ray  # imports Ray: only where a cluster is used
+
+        failed = grade_on_ray(grader, learners, use_bwrap=use_bwrap)
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for _ in tqdm(pool.map(grader.grade, learners), total=len(learners), desc="learners graded"):
+                pass
     shutil.rmtree(out_dir / "work", ignore_errors=True)
     write_item_analysis(out_dir)
+    if failed:
+        raise ClassIncomplete("\n".join(failed))
     return grader.table

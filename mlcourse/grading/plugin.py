@@ -17,6 +17,8 @@ import asyncio
 import functools
 import json
 import os
+import time
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -164,15 +166,47 @@ def report_metric(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def run() -> Callable[..., Any]:
-    """``run(coroutine, limit_s=30)``: an async check in a fresh event loop that fails, never hangs, past the limit."""
+    """``run(coroutine, limit_s=30)``: an async check in a fresh event loop that fails, never hangs, past the limit.
+
+    Only the limit's own expiry becomes the generic message (with the time it really ran): a
+    ``TimeoutError`` the check raises itself reaches the check, whose handler states its own hint.
+    An exception that escaped the app under test is named as such, not left as a bare error in the check.
+    """
 
     def run_bounded(coroutine: Awaitable[Any], limit_s: float = 30.0) -> Any:
         async def bounded() -> Any:
+            started = time.perf_counter()
+            limit = asyncio.timeout(limit_s)
             try:
-                return await asyncio.wait_for(coroutine, limit_s)
-            except TimeoutError:
-                pytest.fail(f"the check did not finish within {limit_s:.0f} s: a request, a call or a shutdown hangs")
+                async with limit:
+                    return await coroutine
+            except TimeoutError as error:
+                elapsed = time.perf_counter() - started
+                if not limit.expired():
+                    error.add_note(f"(raised by the check after {elapsed:.1f} s)")
+                    raise
+                pytest.fail(
+                    f"the check did not finish within its {limit_s:g} s limit (stopped after {elapsed:.1f} s): "
+                    "a request, a call or a shutdown hangs"
+                )
+            except Exception as error:
+                if not escaped_the_app(error):
+                    raise
+                pytest.fail(
+                    f"an exception escaped the app: {type(error).__name__}: {str(error)[:200]}. Every error, even an "
+                    "unexpected exception, must be answered with the JSON error (500) by the app itself: Starlette's "
+                    "ServerErrorMiddleware re-raises an exception after any @app.exception_handler(Exception) has "
+                    "answered, so catch it where it happens (in the route) and return the JSON 500 there"
+                )
 
         return asyncio.run(bounded())
 
     return run_bounded
+
+
+def escaped_the_app(error: BaseException) -> bool:
+    """True when ``error`` passed through Starlette's outermost middleware: the ASGI app let it out."""
+    return any(
+        frame.f_code.co_filename.endswith(os.path.join("starlette", "middleware", "errors.py"))
+        for frame, _line in traceback.walk_tb(error.__traceback__)
+    )

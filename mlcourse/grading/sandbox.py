@@ -18,6 +18,11 @@ from pathlib import Path
 COURSE_PARTS = ("conftest.py", "pyproject.toml", "mlcourse", "drills", "data")
 SHARED_READ_ONLY = ("data/models",)  # linked, not copied
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "models")
+# pytest plugins no drill check uses (name: the package a check would import), turned off in each drill run: loading
+# them costs seconds at every start (nbval and schemathesis build jsonschema's format grammars), seven starts a learner.
+# tests/test_class_grading_units.py keeps drill code from importing those packages.
+PLUGINS_NO_CHECK_USES = {"nbval": "nbval", "schemathesis": "schemathesis", "hypothesispytest": "hypothesis"}
+PLUGINS_OFF = tuple(arg for name in PLUGINS_NO_CHECK_USES for arg in ("-p", f"no:{name}"))
 
 
 def bwrap_path() -> str | None:
@@ -122,6 +127,8 @@ def wrap(command: list[str], space: Workspace, results: Path, use_bwrap: bool) -
             for path in dict.fromkeys(map(str, (space.root, space.course_root, Path(sys.prefix))))
             for arg in ("--ro-bind", path, path)
         ],
+        # The reference stays the instructor's: a learner's code finds an empty folder where solutions/ is.
+        *(["--tmpfs", str(space.course_root / "solutions")] if (space.course_root / "solutions").is_dir() else []),
         "--bind",
         str(results),
         str(results),

@@ -15,7 +15,7 @@ class SentimentClientError(Exception):
 
 
 class RequestRejected(SentimentClientError):
-    """The API refused this request with a 4xx other than 429: sending it again would change nothing."""
+    """The API refused this request (any status but 200, 429 and 503): sending it again would change nothing."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"HTTP {status} {code}: {message}")

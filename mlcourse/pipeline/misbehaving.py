@@ -3,9 +3,10 @@
 It speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies) to be driven by any client,
 and it misbehaves the ways a real model service does: 429 and 503 with ``Retry-After``, 503
 without it, slow answers, connections dropped without an answer, and one text it always refuses
-with 422. What it does to each request is either scripted (``script([...])``, consumed in
-arrival order: for checks of the client, one behaviour at a time) or drawn from a seeded policy
-per (text, attempt), so a run is reproducible and every text succeeds within a few attempts.
+with 422 (and, when scripted, 500, 502 and 504). What it does to each request is either scripted
+(``script([...])``, consumed in arrival order: for checks of the client, one behaviour at a time)
+or drawn from a seeded policy per (text, attempt), so a run is reproducible and every text
+succeeds within a few attempts.
 
 It is written on raw asyncio streams rather than a web framework because a framework will not
 drop a connection on request, and because the checks need the server's own record: how many
@@ -27,13 +28,17 @@ from typing import Self
 
 from mlcourse.api.fake_model import fake_prediction
 
-BEHAVIOURS = ("ok", "429", "503", "503-bare", "slow", "drop", "422")
+BEHAVIOURS = ("ok", "429", "503", "503-bare", "slow", "drop", "422", "500", "502", "504")
+SERVER_ERRORS = ("500", "502", "504")  # scripted only: the model failed on this text, or a proxy in front did
 REASONS = {
     200: "OK",
     404: "Not Found",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 REFUSED_TEXT = "this text is always refused"
 
@@ -233,6 +238,8 @@ class MisbehavingServer:
                 )
             elif behaviour == "503-bare":
                 await self._send(writer, 503, {"error": {"code": "unavailable", "message": "try again later"}})
+            elif behaviour in SERVER_ERRORS:
+                await self._send(writer, int(behaviour), {"error": {"code": "server_error", "message": "failed"}})
             elif behaviour == "422":
                 await self._send(
                     writer, 422, {"error": {"code": "refused_text", "message": "this text is refused by the model"}}

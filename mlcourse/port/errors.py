@@ -22,7 +22,7 @@ class PredictionError(PortServerError):
 
 
 class RestartIntensityExceeded(PortServerError):
-    """The worker died more than max_restarts times within restart_window seconds: the server gave up."""
+    """A worker that dies more than max_restarts times within restart_window seconds ends the supervisor."""
 
 
 class NotRunning(PortServerError):

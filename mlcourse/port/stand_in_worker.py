@@ -5,7 +5,9 @@
 Each start appends its pid to ``STARTS_FILE``, so a check can count restarts. On the first start
 ``MODE`` says how it misbehaves: ``die`` (exit 3 at every start), ``hang`` (sleep), ``garbage:HEX``
 (read one request, answer those bytes, then hang), ``cut:HEX`` (the same, then exit), ``reverse:N``
-(read N requests, answer them last first). Every other start runs ``PACKAGE.worker`` on ``MODEL_PATH``.
+(read N requests, answer them last first), ``nullref`` (read one request, send an error reply whose ref is
+None, then answer the request and go on as the real worker). Every other start runs ``PACKAGE.worker`` on
+``MODEL_PATH``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ def write(stream: BinaryIO, data: bytes) -> None:
     stream.flush()
 
 
+NULL_REF_MESSAGE = "the stand-in could not read a frame (on purpose)"
+
+
+def write_message(stream: BinaryIO, message: dict[str, Any]) -> None:
+    body = bytes([PROTOCOL_VERSION]) + msgpack.packb(message)
+    write(stream, HEADER.pack(len(body)) + body)
+
+
 def misbehave(mode: str, model_path: str, stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The first start's misbehaviour; returns when the real worker should run instead."""
     if mode.startswith(("garbage:", "cut:")):
@@ -41,15 +51,15 @@ def misbehave(mode: str, model_path: str, stdin: BinaryIO, stdout: BinaryIO) -> 
         time.sleep(60)
     elif mode == "hang":
         time.sleep(60)
-    elif mode.startswith("reverse:"):
+    elif mode.startswith(("reverse:", "nullref")):
         from mlcourse.port.penguin_model import load_model
 
         model = load_model(model_path)
-        requests = [read_request(stdin) for _ in range(int(mode.split(":")[1]))]
+        requests = [read_request(stdin) for _ in range(int(mode.split(":")[1]) if ":" in mode else 1)]
+        if mode == "nullref":
+            write_message(stdout, {"ref": None, "error": {"type": "ProtocolError", "message": NULL_REF_MESSAGE}})
         for request in reversed(requests):
-            reply = {"ref": request["ref"], "prediction": model.predict(request["features"])}
-            body = bytes([PROTOCOL_VERSION]) + msgpack.packb(reply)
-            write(stdout, HEADER.pack(len(body)) + body)
+            write_message(stdout, {"ref": request["ref"], "prediction": model.predict(request["features"])})
 
 
 def main(argv: list[str]) -> None:

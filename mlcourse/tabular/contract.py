@@ -8,6 +8,7 @@ command line (`mlcourse.drill_commands.d3_tabular_mlp`), the checks and notebook
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,15 @@ import polars as pl
 
 #: Cell texts that mean "no value" in the CSVs this course reads (R writes "NA", pandas "NaN" or "").
 NULL_TOKENS: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL")
+
+#: When a column is an identifier: one wording for the README, the prep's docstrings and the check's message.
+IDENTIFIER_RULE = (
+    "a column is an identifier, not a feature, when its name is `id` or ends in `_id` (any case), or when it "
+    "holds whole numbers or text with a different value in every row; the prep drops it and reports it"
+)
+
+#: The name half of `IDENTIFIER_RULE`: `id`, `row_id`, `Sample_ID`, not `valid` or `lipid`.
+ID_NAME = re.compile(r"(?:^|_)id$", re.IGNORECASE)
 
 #: Names of the files :func:`write_prepared` writes, in the order it writes them.
 PREPARED_FILES: tuple[str, ...] = ("stats.json", "train.csv", "val.csv")
@@ -37,7 +47,8 @@ class MissingTargetError(TabularDataError):
 @dataclass(frozen=True)
 class PrepStats:
     """What the prep learned. `numeric` and `categorical` come from the training split only;
-    `classes` is the task's label set (every non-null target value), not a feature statistic.
+    `classes` is the task's label set (every non-null target value), not a feature statistic;
+    `identifiers` are the columns left out under `IDENTIFIER_RULE`, decided on the whole table like a dtype.
 
     Feature order is fixed: numeric columns in header order, then for each categorical column
     (header order) one 0/1 column per level. A null or a level not seen in training is all zeros.
@@ -47,6 +58,7 @@ class PrepStats:
     classes: tuple[str, ...]  # target values as text, sorted; a class id is its index here
     numeric: dict[str, tuple[float, float]]  # column -> (mean, sd) of the training rows
     categorical: dict[str, tuple[str, ...]]  # column -> levels seen in the training rows, sorted
+    identifiers: tuple[str, ...] = ()  # columns dropped as identifiers, in header order; never features
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -113,11 +125,13 @@ def write_prepared(prepared: Prepared, out_dir: Path) -> list[Path]:
 
 
 def summary(prepared: Prepared, result: TrainResult | None = None) -> dict[str, Any]:
-    """The command line's JSON line: split sizes, null handling and, after training, the metrics."""
+    """The command line's JSON line: the columns used and dropped, split sizes, null handling and, after
+    training, the metrics."""
     out: dict[str, Any] = {
         "target": prepared.stats.target,
         "classes": list(prepared.stats.classes),
         "n_features": len(prepared.stats.feature_names),
+        "dropped_identifiers": list(prepared.stats.identifiers),
         "n_train": len(prepared.y_train),
         "n_val": len(prepared.y_val),
         **asdict(prepared.nulls),

@@ -187,8 +187,9 @@ def create_app(
     ``/healthz`` answers 503 until it returns. A model call carries at most ``max_batch_size``
     texts, and waits at most ``max_wait_ms`` after the first text queued; beyond ``queue_limit``
     waiting texts the API answers 429. ``batching="adaptive"`` runs a batch as soon as the model is
-    free (the window then only caps the wait). On shutdown, waiting requests get their answer within
-    ``drain_timeout_s``, or a 503. A body not fully arrived within ``body_timeout_s`` gets 408.
+    free, with what waited meanwhile (``max_wait_ms`` is never waited out on an idle model). On
+    shutdown, waiting requests get their answer within ``drain_timeout_s``, or a 503; so does a body
+    still arriving. A body not fully arrived within ``body_timeout_s`` gets 408.
     """
     if (predict_batch is None) == (load_model is None):
         raise ValueError("give exactly one of predict_batch or load_model")

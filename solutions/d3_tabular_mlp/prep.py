@@ -1,5 +1,5 @@
-"""Polars prep: read any CSV, split it with a seed, fit the statistics on the training rows only,
-and turn both splits into model-ready arrays."""
+"""Polars prep: read any CSV, leave out its identifier columns, split it with a seed, fit the statistics
+on the training rows only, and turn both splits into model-ready arrays."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from mlcourse.tabular.contract import (
+    ID_NAME,
     NULL_TOKENS,
     MissingTargetError,
     NotCSVError,
@@ -41,6 +42,18 @@ def read_table(path: Path, target: str) -> pl.DataFrame:
     return table
 
 
+def identifier_columns(table: pl.DataFrame, target: str) -> tuple[str, ...]:
+    """The columns `IDENTIFIER_RULE` leaves out, in header order: a key says nothing about a new row, and in a
+    file sorted by class it fakes a perfect score."""
+
+    def is_identifier(name: str) -> bool:
+        dtype = table.schema[name]
+        distinct = (dtype.is_integer() or dtype == pl.String) and table.get_column(name).n_unique() == table.height
+        return bool(ID_NAME.search(name)) or distinct
+
+    return tuple(name for name in table.columns if name != target and is_identifier(name))
+
+
 def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle positions 0..n_rows-1 with `seed`; the first `val_fraction` of them is validation."""
     if not 0.0 < val_fraction < 1.0:
@@ -52,9 +65,9 @@ def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray,
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...]) -> PrepStats:
-    """Learn numeric mean/sd and categorical levels from the training rows alone."""
-    features = [name for name in train.columns if name not in (target, _ROW)]
+def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...], identifiers: tuple[str, ...]) -> PrepStats:
+    """Learn numeric mean/sd and categorical levels from the training rows alone; identifiers are no features."""
+    features = [name for name in train.columns if name not in (target, _ROW, *identifiers)]
     numeric = [name for name in features if train.schema[name].is_numeric()]
     moments = (
         train.select(
@@ -77,6 +90,7 @@ def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...]) -> Pre
         classes=classes,
         numeric={name: mean_sd(name) for name in numeric},
         categorical={name: levels(name) for name in features if name not in numeric},
+        identifiers=identifiers,
     )
 
 
@@ -120,12 +134,13 @@ def null_report(table: pl.DataFrame, target: str) -> NullReport:
 def prepare(path: Path, target: str, *, val_fraction: float = 0.2, seed: int = 0) -> Prepared:
     """CSV in, `Prepared` out: the same file, fraction and seed always give the same arrays."""
     table = read_table(path, target)
+    identifiers = identifier_columns(table, target)
     nulls = null_report(table, target)
     usable = table.with_row_index(_ROW).filter(pl.col(target).is_not_null())
     train_idx, val_idx = split_rows(usable.height, val_fraction, seed)
     train, val = usable[train_idx], usable[val_idx]
     classes = tuple(sorted(usable.get_column(target).cast(pl.String).unique().to_list()))
-    stats = fit_stats(train, target, classes)
+    stats = fit_stats(train, target, classes, identifiers)
     x_train, y_train = transform(train, stats)
     x_val, y_val = transform(val, stats)
     return Prepared(

@@ -28,8 +28,9 @@ class PortServer:
     - a worker that dies is restarted; the requests it had in flight fail at once (WorkerCrashed);
     - a request with no reply within ``timeout`` seconds fails (RequestTimeout) and the worker,
       which stopped answering, is killed and replaced;
-    - more than ``max_restarts`` restarts within ``restart_window`` seconds and the server gives up:
-      every request then fails with RestartIntensityExceeded (OTP's intensity and period);
+    - a worker that dies more than ``max_restarts`` times within ``restart_window`` seconds ends the
+      supervisor: no more restarts, every request then fails at once with RestartIntensityExceeded
+      (OTP's intensity and period);
     - a supervisor task that dies of an unexpected error closes the server: every caller fails at
       once with a PortServerError that names the cause, instead of waiting for its timeout;
     - ``command`` is the worker's argv (default: this package's worker on ``model_path``) and
@@ -88,7 +89,7 @@ class PortServer:
         except TimeoutError:
             if worker is None:
                 raise RequestTimeout(f"no worker was ready within {timeout} s") from None
-            worker.kill()  # it stopped answering: the supervisor replaces it
+            self._retire(worker)  # it stopped answering: the supervisor replaces it
             raise RequestTimeout(
                 f"no reply within {timeout} s; worker {worker.pid} was killed and will be replaced"
             ) from None
@@ -120,8 +121,8 @@ class PortServer:
                 return
             if not self._restart_allowed():
                 self._closed = RestartIntensityExceeded(
-                    f"the worker died {len(self._restarts)} times within {self.restart_window} s "
-                    f"(max_restarts={self.max_restarts}): giving up, no more restarts. Last: {cause}"
+                    f"the worker died {len(self._restarts)} times within {self.restart_window} s, more than "
+                    f"max_restarts={self.max_restarts}: the server gave up, no more restarts. Last: {cause}"
                 )
                 log.error("%s", self._closed)
                 self._ready.set()
@@ -154,8 +155,18 @@ class PortServer:
         if self._closed is None:
             self._ready.clear()
 
+    def _retire(self, worker: WorkerClient) -> None:
+        """Kill a worker that stopped answering; from now on, new requests wait for its replacement.
+
+        Its reader notices the death only once stdout ends: until then a new request would still be
+        written to the dying worker and fail with WorkerCrashed.
+        """
+        worker.kill()
+        if worker is self._worker:
+            self._worker_exited()
+
     def _restart_allowed(self) -> bool:
-        """Record a death; True while deaths within restart_window number at most max_restarts."""
+        """Record a death; False once the worker has died more than max_restarts times within restart_window."""
         now = time.monotonic()
         self._restarts.append(now)
         while self._restarts and self._restarts[0] < now - self.restart_window:

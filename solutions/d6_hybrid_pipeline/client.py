@@ -2,8 +2,10 @@
 
 One ``httpx.AsyncClient`` (its connections are reused), a timeout on every call, retries with
 exponential backoff and full jitter on 429, 503 and transport errors, ``Retry-After`` honoured,
-a total deadline per text, and typed errors. A 4xx other than 429 is never retried: the same
-request would be refused again. An answer that cannot come from the sentiment API (a 404 or 405,
+a total deadline per text, and typed errors. Any status but 200, 429 and 503 (a 4xx other than 429,
+or a 500, 502 or 504) raises ``RequestRejected`` at once, never retried: the API names 429 and 503 as
+its only "try again later" answers, and its 500 means the model failed on this text, which a retry
+would repeat. An answer that cannot come from the sentiment API (a 404 or 405,
 or a body not in the contract's JSON) means the base URL is wrong: ``ConfigurationError``, which
 no retry and no other text can fix. Classifying a text has no side effect, so sending it again after
 a dropped connection is safe.
