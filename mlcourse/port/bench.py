@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     drill = load_drill(args.impl, DRILL)
-    logging.getLogger(drill.package).setLevel(logging.ERROR)  # restarts are the point here, not news
+    drill_log = logging.getLogger(drill.package)
+    level = drill_log.level
+    drill_log.setLevel(logging.ERROR)  # restarts are the point here, not news (for this run only: main runs in tests)
     model_path = save_model(trivial_model(), args.out / "trivial-model.json")
     print(f"d4 port server ({args.impl}): {args.requests} requests per level, {args.restarts} restarts")
     try:
@@ -184,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     except NotImplementedError as exc:
         print(f"{drill.package} is not finished yet: {exc}", file=sys.stderr)
         return 1
+    finally:
+        drill_log.setLevel(level)
     report = summarise(result, args.impl, in_process_us(trivial_model()))
     paths = write_report(
         args.out,
