@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcourse.paths import MODELS_DIR, REPO_ROOT
+from mlcourse.paths import MODELS_DIR, REPO_ROOT, install_stamp
 
 # Builds a bundle from the instructor's repository; a bundle's own tree is what the learner edits.
 pytestmark = [pytest.mark.needs_solutions, pytest.mark.timeout(300)]
@@ -146,7 +146,7 @@ def problem(line: str, outcome: Outcome, bundle: Path) -> str | None:
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh bundle sharing the installed venv and the built models (the models' files copied: commands write
     there), its install stamp older than the venv's so that make never reinstalls the shared venv."""
-    stamp = REPO_ROOT / ".venv" / (".installed-" + install_checksum())
+    stamp = REPO_ROOT / install_stamp()
     if not stamp.exists() or not (MODELS_DIR / "sentiment-minilm").is_dir():
         pytest.skip("needs the installed environment and the built models (make setup)")
     out = tmp_path_factory.mktemp("bundle") / "course"
@@ -173,12 +173,6 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (out / "build" / "commands").mkdir(parents=True)
     (out / PLACEHOLDERS["INPUT.csv"]).write_text("id,text\n1,I love this course\n2,This is a waste of time\n")
     return out
-
-
-def install_checksum() -> str:
-    """The Makefile's name for the install stamp: ``cksum`` of requirements.txt and pyproject.toml."""
-    data = b"".join((REPO_ROOT / name).read_bytes() for name in ("requirements.txt", "pyproject.toml"))
-    return subprocess.run(["cksum"], input=data, capture_output=True, check=True).stdout.split()[0].decode()
 
 
 def test_every_command_shown_ends_with_the_drills_own_error_on_blank_starters(bundle: Path) -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from mlcourse.grading.bracketing import export_starters
 from mlcourse.grading.items import ITEMS_FILE, SUMMARY_FILE, SUMMARY_PLOT, check_summaries, read_items
-from mlcourse.paths import BUILD_DIR, MODELS_DIR, REPO_ROOT
+from mlcourse.paths import BUILD_DIR, MODELS_DIR, REPO_ROOT, install_stamp
 
 # The honest learner is the reference; two make runs of a class take a few minutes on a slow, busy box.
 pytestmark = [pytest.mark.needs_solutions, pytest.mark.timeout(600)]
@@ -37,14 +37,7 @@ EXITS_AT_IMPORT = "import os\nos._exit(0)\n"
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
     """``make ARGS`` in this checkout, without reinstalling the environment it runs in (``-o`` its stamp)."""
-    stamp = subprocess.run(
-        "echo .venv/.installed-$(cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)",
-        shell=True,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    stamp = install_stamp()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MAKE", "MFLAGS"))}
     return subprocess.run(
         ["make", "--no-print-directory", "-o", stamp, *args],

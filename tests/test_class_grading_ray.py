@@ -30,7 +30,7 @@ import pytest
 from mlcourse.api.process import free_port
 from mlcourse.grading.bracketing import export_starters
 from mlcourse.grading.sandbox import fingerprint
-from mlcourse.paths import REPO_ROOT
+from mlcourse.paths import REPO_ROOT, install_stamp
 
 pytestmark = [pytest.mark.needs_solutions, pytest.mark.timeout(420)]
 
@@ -166,14 +166,7 @@ def by_learner(out: Path) -> dict[str, dict[str, str]]:
 
 def make_grade_class(klass: Path, out: Path) -> list[str]:
     """The README's command, narrowed to d7, into ``out``; ``-o`` keeps make from reinstalling this venv."""
-    stamp = subprocess.run(
-        "echo .venv/.installed-$(cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)",
-        shell=True,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    stamp = install_stamp()
     return [
         "make",
         "--no-print-directory",
