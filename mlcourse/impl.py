@@ -7,6 +7,7 @@ any other value is a folder laid out like ``drills/`` (a learner's submission).
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import os
@@ -24,6 +25,14 @@ DRILL_FOLDER = re.compile(r"^d\d+_[a-z0-9_]+$")  # what makes a folder a drill: 
 
 class ImplementationError(LookupError):
     """The requested implementation or drill does not exist."""
+
+
+class DrillNotFinished(RuntimeError):
+    """A lesson or a course tool runs a drill whose starters still raise ``NotImplementedError``."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the message says what to do."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +117,50 @@ def implementation_of(package: str) -> str:
 def load_drill(impl: str, name: str) -> Drill:
     """Shorthand for launchers: ``load_drill("solutions", "d1_sentiment_api").module("app")``."""
     return Implementation.parse(impl).drill(name)
+
+
+def unfinished_parts(drill: Drill) -> list[str]:
+    """Where the drill's own modules (not its checks) still ``raise NotImplementedError``: ``app.py line 30``."""
+    if not drill.folder.is_dir():
+        raise ImplementationError(f"{drill.impl.label} has no drill folder {drill.name}/ ({drill.folder})")
+    parts: list[tuple[str, int]] = []
+    for path in sorted(drill.folder.glob("*.py")):
+        if path.name.startswith("test_") or path.name == "conftest.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and _raises_not_implemented(node):
+                parts.append((path.name, node.lineno))
+    return [f"{name} line {line}" for name, line in sorted(parts)]
+
+
+def _raises_not_implemented(node: ast.Raise) -> bool:
+    raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def require_finished(impl: str, *names: str, needed_by: str) -> str:
+    """``impl`` once every named drill of it is written; else `DrillNotFinished` saying which and where.
+
+    ``needed_by`` says who asks ("notebook 08, section 3"). The rule is the starters' own marker: a drill
+    is unfinished while one of its modules still raises ``NotImplementedError``.
+    """
+    implementation = Implementation.parse(impl)
+    for name in names:
+        left = unfinished_parts(implementation.drill(name))
+        if left:
+            shown = ", ".join(left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+            raise DrillNotFinished(
+                f"{needed_by} runs your drill {name}, which is not finished yet: {shown} still raise "
+                f"NotImplementedError. Finish it (make grade DRILLS={name}), then run this again."
+            )
+    return impl
+
+
+def exit_unless_finished(impl: str, *names: str, needed_by: str) -> str:
+    """`require_finished` for a course tool's command line: its one-line message on stderr and exit status 2,
+    before the tool's first step, instead of a traceback from inside that step."""
+    try:
+        return require_finished(impl, *names, needed_by=needed_by)
+    except DrillNotFinished as error:
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

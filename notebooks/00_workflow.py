@@ -16,7 +16,9 @@
 # %% [markdown]
 # # 00 · The workflow: JupyterLab like Livebook, from notebook to module, calling the model service
 #
-# **Prerequisites:** none: Python, a terminal and git. **Time:** about an hour in all: about half an hour to
+# **Prerequisites:** none: Python, a terminal and git. In the learners' bundle section 7 calls your own drill
+# d1_sentiment_api: it stops there with a message until that drill is finished; the sections before it need
+# no drill. **Time:** about an hour in all: about half an hour to
 # read the lesson and run its cells (the cells run in under a minute), and about half an hour for the
 # exercises. **Prepares:** no drill and no points; it is the loop every drill is worked in, and it calls
 # drill d1's API as a client.
@@ -241,9 +243,11 @@ import httpx
 
 from mlcourse.api.models import FakeCost
 from mlcourse.api.process import served
-from mlcourse.impl import reference_impl
+from mlcourse.impl import reference_impl, require_finished
 
-with served(reference_impl(), fake=FakeCost()) as api, httpx.Client(base_url=api.url, timeout=5) as client:
+# The reference d1 here; in the learners' bundle your own, once it is finished (until then this stops here).
+IMPL = require_finished(reference_impl(), "d1_sentiment_api", needed_by="notebook 00, section 7")
+with served(IMPL, fake=FakeCost()) as api, httpx.Client(base_url=api.url, timeout=5) as client:
     for text in ["I love this course", "the lecture was awful", "x" * 3000]:
         reply = client.post("/api/sentiment", json={"text": text})
         body = reply.json()

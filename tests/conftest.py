@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
 
-from mlcourse.paths import REPO_ROOT
+from mlcourse.paths import MODELS_DIR, REPO_ROOT, install_stamp
 
 STOP_WITHIN_S = 15.0  # "within a few seconds", with room for a loaded 2-core machine
 
@@ -116,3 +118,64 @@ def job(tmp_path: Path) -> Iterator[Callable[..., TerminalJob]]:
     yield start
     for each in started:
         each.kill()
+
+
+@dataclass(frozen=True)
+class Release:
+    """A learners' bundle as ``make release`` wrote it."""
+
+    root: Path
+    files: frozenset[str]  # its files, listed before anything was linked in or run there
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """A fresh learners' bundle, built once for every test of the bundle."""
+    out = tmp_path_factory.mktemp("release") / "course"
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcourse.grading", "release", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Release(out, frozenset(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()))
+
+
+@pytest.fixture(scope="session")
+def bundle(release: Release) -> Path:
+    """The release set up as ``.ci/run`` sets it up: the installed venv linked in, the built models' folders linked
+    and their files copied (commands write there), its install stamp older than the venv's so that make never
+    reinstalls the shared venv, and the quickstart's first step (``make setup``) run."""
+    stamp = REPO_ROOT / install_stamp()
+    if not stamp.exists() or not (MODELS_DIR / "sentiment-minilm").is_dir():
+        pytest.skip("needs the installed environment and the built models (make setup)")
+    out = release.root
+    (out / ".venv").symlink_to(REPO_ROOT / ".venv")
+    (out / "data" / "models").mkdir(parents=True)
+    for entry in MODELS_DIR.iterdir():
+        if entry.is_dir():
+            (out / "data" / "models" / entry.name).symlink_to(entry)
+        else:
+            (out / "data" / "models" / entry.name).write_bytes(entry.read_bytes())
+    for name in ("requirements.txt", "pyproject.toml"):
+        os.utime(out / name, (stamp.stat().st_mtime - 60,) * 2)
+    setup = subprocess.run(["make", "setup"], cwd=out, capture_output=True, text=True, timeout=120, check=False)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def bundle_env(bundle: Path) -> dict[str, str]:
+    """The environment of a learner's terminal in the bundle: its venv activated, its own tree imported first (the
+    shared venv's editable install is this repository's), the model hub offline."""
+    env = {
+        **os.environ,
+        "PATH": f"{bundle / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(bundle),
+        "HF_HUB_OFFLINE": "1",
+    }
+    env.pop("MLCOURSE_BUILD_DIR", None)
+    return env

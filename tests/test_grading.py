@@ -3,7 +3,7 @@
 import pytest
 
 from mlcourse.grading.bracketing import verify_bracketing
-from mlcourse.grading.gradebook import Check, Gradebook
+from mlcourse.grading.gradebook import Check, Gradebook, failure_message
 from mlcourse.impl import Implementation, ImplementationError
 from mlcourse.paths import REPO_ROOT
 
@@ -29,6 +29,20 @@ def test_a_failed_phase_is_never_overwritten_by_a_later_pass():
     book.record_phase("a", False, "setup failed")
     book.record_phase("a", True, "")
     assert book.summary()["earned"] == 0
+
+
+@pytest.mark.parametrize(
+    ("exception_text", "message"),
+    [
+        ("AssertionError: make start() work first\nassert '' == 'x'\n + where '' = f()", "make start() work first"),
+        ("Failed: the check did not finish within its 30 s limit", "the check did not finish within its 30 s limit"),
+        ("RequestTimeout: no answer within 1.0 s", "RequestTimeout: no answer within 1.0 s"),
+        ("AssertionError: first line\n  second line\nassert False", "first line second line"),
+        ("assert 1 == 2", "assert 1 == 2"),
+    ],
+)
+def test_the_grade_book_keeps_the_checks_own_sentence(exception_text, message):
+    assert failure_message(exception_text) == message
 
 
 def test_bracketing_holds_when_solutions_pass_and_starters_fail():

@@ -43,8 +43,10 @@ def test_unfinished_drill_is_reported_not_crashed(tmp_path: Path, capsys, monkey
     args = ["--impl", str(package.parent), "--requests", "10", "--restarts", "1", "--out", str(tmp_path / "out")]
     monkeypatch.setattr(sys, "path", list(sys.path))  # loading the submission prepends its folder
     try:
-        assert port_bench.main(args) == 1
+        with pytest.raises(SystemExit) as exited:
+            port_bench.main(args)
+        assert exited.value.code == 2
     finally:
         for name in [name for name in sys.modules if name.partition(".")[0] == "d4_port_server"]:
             del sys.modules[name]
-    assert "not finished yet: start: spawn the worker" in capsys.readouterr().err
+    assert "your drill d4_port_server, which is not finished yet: supervisor.py line 7" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """The sentiment API: ``create_app`` builds a FastAPI app around a batch-predict function.
 
 Routes: ``POST /api/sentiment`` (one text in, ``{"label", "score"}`` out), ``GET /healthz``
-(503 while the model loads, 200 when ready) and ``GET /metrics`` (queue depth, batch sizes,
+(``{"status": ...}``: 503 while the model loads, 200 when ready) and ``GET /metrics`` (queue depth, batch sizes,
 response counts). The lifespan owns the resources: it starts the model load in the background,
 so the server answers at once, and on shutdown it answers or rejects every waiting request.
 Every answer that is not a prediction, including an unexpected failure, is the JSON error of
@@ -33,44 +33,68 @@ class SentimentService:
     async def load(self) -> None:
         """Load the model in a worker thread, then start the batcher: the server answers meanwhile."""
         raise NotImplementedError(
-            "SentimentService.load: await asyncio.to_thread(self.load_model), then start a Batcher (and call "
-            "gc.freeze(): the collector then skips the model's objects, whose full scans showed as p99 spikes)"
+            "SentimentService.load: load the model without blocking start-up or the event loop, then start the "
+            "batcher; /healthz answers 503 while it loads (or if the load failed), 200 once ready."
+            " Taught in notebook 05, section 4; stuck: README.md, Hints."
         )
 
     @property
     def state(self) -> str:
         """The status, or "failed" once the batcher's worker has died (then nothing can be answered)."""
-        raise NotImplementedError("SentimentService.state: the status, but 'failed' once the batcher's worker died")
+        raise NotImplementedError(
+            "SentimentService.state: the service's status, and 'failed' once the batcher's worker task died, so that "
+            "requests and /healthz get 503."
+            " Taught in notebook 05, section 12; stuck: README.md, Hints."
+        )
 
     async def stop(self, drain_timeout_s: float) -> None:
-        raise NotImplementedError("SentimentService.stop: mark the service stopping and stop the batcher")
+        raise NotImplementedError(
+            "SentimentService.stop: on shutdown every waiting request gets its answer within drain_timeout_s, or a "
+            "503; what arrives during shutdown, and a body still arriving, gets 503 at once."
+            " Taught in notebook 05, section 11; stuck: README.md, Hints."
+        )
 
     async def read(self, request: Request) -> str:
         """The request's text, unless shutdown begins while its body is still arriving (503)."""
         raise NotImplementedError(
-            "SentimentService.read: read_text(request, self.body_timeout_s) in the handler's own task, but give "
-            "up with a 503 (header Connection: close) if shutdown begins first: keep the reading tasks in a set "
-            "that stop() cancels (asyncio.current_task()), and turn that cancellation into the 503"
+            "SentimentService.read: the request's text (read_text), but a JSON 503 at once if shutdown begins while "
+            "its body is still arriving (never a hang, never a late 408)."
+            " Taught in notebook 05, section 11; stuck: README.md, Hints."
         )
 
     async def predict(self, text: str, request: Request) -> Prediction:
         """Wait for this text's prediction, unless the client goes away first."""
         raise NotImplementedError(
-            "SentimentService.predict: 503 unless ready; submit to the batcher; map QueueFullError to 429 "
-            "(Retry-After), BatcherClosedError to 503; give up if client_gone(request) finishes first; "
-            "a model error reaching this caller is its own text's failure (the batcher isolated it): 500"
+            "SentimentService.predict: this text's prediction, or the documented error: 503 while the model loads, "
+            "during shutdown or after the worker died; 429 with Retry-After when queue_limit requests wait; 500 for "
+            "a text that still makes the model fail; a client that went away never reaches the model."
+            " Taught in notebook 05, section 8; stuck: README.md, Hints."
         )
 
     def count(self, status: int) -> None:
-        raise NotImplementedError("SentimentService.count: count the response in 2xx, 429, 4xx, 5xx or client_gone")
+        raise NotImplementedError(
+            "SentimentService.count: count every answer of POST /api/sentiment and every 404 and 405, whatever the "
+            "path, in responses: 2xx, 429, 4xx (other than 429), 5xx, client_gone; never the answers of GET /healthz "
+            "and GET /metrics."
+            " Taught in notebook 05, section 8; stuck: README.md, Hints."
+        )
 
     def metrics(self) -> dict[str, object]:
-        raise NotImplementedError("SentimentService.metrics: status, queue_depth, limits, batch_sizes, responses")
+        raise NotImplementedError(
+            "SentimentService.metrics: the /metrics body: queue_depth (requests waiting for a batch), batch_sizes "
+            "(every model call by its size, the halving retries included) and responses, every key there from the "
+            "start, at 0."
+            " Taught in notebook 05, section 6; stuck: README.md, Hints."
+        )
 
 
 async def client_gone(request: Request) -> None:
     """Return when the client disconnects (once the body is read, the server's next message is that)."""
-    raise NotImplementedError("client_gone: await request.receive() until it gives {'type': 'http.disconnect'}")
+    raise NotImplementedError(
+        "client_gone: return when the client goes away, so that a request whose client hung up under uvicorn "
+        "never reaches the model and is counted in responses['client_gone']."
+        " Taught in notebook 05, section 10; stuck: README.md, Hints."
+    )
 
 
 def create_app(
@@ -90,14 +114,15 @@ def create_app(
     model and returns its ``predict_batch``; the lifespan runs it in the background and
     ``/healthz`` answers 503 until it returns. A model call carries at most ``max_batch_size``
     texts, and waits at most ``max_wait_ms`` after the first text queued; beyond ``queue_limit``
-    waiting texts the API answers 429. ``batching="adaptive"`` runs a batch as soon as the model is
-    free, with what waited meanwhile (``max_wait_ms`` is never waited out on an idle model). On
+    waiting texts the API answers 429. ``batching="adaptive"``: a batch runs as soon as the model is
+    free, with what waited meanwhile, up to ``max_batch_size``; ``max_wait_ms`` is never waited out on
+    an idle model. On
     shutdown, waiting requests get their answer within ``drain_timeout_s``, or a 503; so does a body
     still arriving. A body not fully arrived within ``body_timeout_s`` gets 408.
     """
     raise NotImplementedError(
-        "create_app: build the app as SentimentAPI(lifespan=...) (mlcourse.api.openapi: it publishes the contract "
-        "at /docs), whose lifespan loads the model in the background "
-        "(asyncio.to_thread) and starts a Batcher; routes POST /api/sentiment, GET /healthz, GET /metrics "
-        "(see README.md); any unexpected exception in a route is still the JSON error (500), counted"
+        "create_app: the SentimentAPI app of README.md's HTTP contract (POST /api/sentiment, GET /healthz, "
+        "GET /metrics), whose lifespan starts the model load in the background and stops the batcher on shutdown; "
+        "every error, even an unexpected exception, is the JSON error, counted."
+        " Taught in notebook 05, section 8; stuck: README.md, Hints."
     )

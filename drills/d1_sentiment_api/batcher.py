@@ -7,9 +7,9 @@ keeps serving while a batch computes. When a model call fails, the batch is retr
 until the text that fails is alone: one poisoned text costs a few extra calls, never the answers
 of the honest texts batched with it (Triton and Ray Serve fail the whole batch).
 
-With ``batching="adaptive"`` a batch runs as soon as the model is free, with whatever waited
-meanwhile: batches grow only while the model is busy, and ``max_wait_ms`` is never waited out on an
-idle model (Triton's dynamic batcher with no queue delay).
+With ``batching="adaptive"`` a batch runs as soon as the model is free, with what waited
+meanwhile, up to ``max_batch_size``; ``max_wait_ms`` is never waited out on an idle model (Triton's
+dynamic batcher with no queue delay).
 
 The checks only call ``create_app`` (app.py): shape this module as you like, this layout is a
 suggestion that works.
@@ -36,6 +36,9 @@ class BatcherClosedError(Exception):
 class Batcher:
     """Size-or-timeout batcher with a bounded queue in front of a ``predict_batch`` function."""
 
+    batch_sizes: Counter[int]  # size of each model call -> how many calls, the halving retries included
+    failure: str | None  # why the worker died, once it has (app.py reads it for 503 and /healthz)
+
     def __init__(
         self,
         predict_batch: PredictBatch,
@@ -45,30 +48,34 @@ class Batcher:
         queue_limit: int = QUEUE_LIMIT,
         batching: str = "window",
     ) -> None:
-        if batching not in BATCHING_POLICIES:
-            raise ValueError(f"batching must be one of {BATCHING_POLICIES}, not {batching!r}")
         self.batching = batching
+        if self.batching not in BATCHING_POLICIES:
+            raise ValueError(f"batching is {batching!r}; choose one of {BATCHING_POLICIES}")
         self.predict_batch = predict_batch
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_ms / 1000
         self.queue_limit = queue_limit
-        self.batch_sizes: Counter[int] = Counter()  # size of each model call -> how many calls
-        self.failure: str | None = None  # why the worker died, once it has
-        # Add the state you need: a queue, how many queued callers still wait (a cancelled caller must
-        # not hold a slot), the batch being collected, the worker task, whether stop() began.
+        self.batch_sizes = Counter()
+        self.failure = None
+        # Add the state the goals below need: a cancelled caller frees its slot at once, a dead worker
+        # fails every caller, stop() answers or rejects everything that waits.
 
     @property
     def depth(self) -> int:
         """Requests waiting for a batch (not counting the batch being collected or computed)."""
-        raise NotImplementedError("Batcher.depth: return how many requests wait in the queue")
+        raise NotImplementedError(
+            "Batcher.depth: how many requests wait for a batch, a cancelled caller not counted."
+            " Taught in notebook 05, section 6; stuck: README.md, Hints."
+        )
 
     def start(self) -> None:
         """Start the worker task; call it from inside the running event loop."""
         raise NotImplementedError(
-            "Batcher.start: create the worker task (asyncio.create_task) that forms batches, and add a done "
-            "callback: a worker that ends before stop() died, so record self.failure and fail every waiting future. "
-            "In the worker, when predict_batch raises, retry the batch's texts in two halves (recursively) "
-            "until the failing text is alone: only its future gets the exception"
+            "Batcher.start: start the one worker task that forms batches (up to max_batch_size texts, or what waits "
+            "max_wait_ms after the first one queued; batching='adaptive' as README.md says), runs the model in a "
+            "worker thread, lets a poisoned text fail alone, and whose death fails every caller (BatcherClosedError)"
+            " instead of leaving them to hang."
+            " Taught in notebook 05, section 12; stuck: README.md, Hints."
         )
 
     async def submit(self, text: str) -> Prediction:
@@ -80,9 +87,9 @@ class Batcher:
         before it reaches the model.
         """
         raise NotImplementedError(
-            "Batcher.submit: BatcherClosedError if failed or closed; QueueFullError when queue_limit live callers "
-            "wait; else queue (text, a new future) without waiting and await the future (a done callback on the "
-            "future frees its slot when the caller is cancelled)"
+            "Batcher.submit: this text's own prediction; QueueFullError at once when queue_limit callers wait (a "
+            "cancelled caller frees its slot at once), BatcherClosedError when stopping or after the worker died."
+            " Taught in notebook 05, section 6; stuck: README.md, Hints."
         )
 
     async def stop(self, drain_timeout_s: float = 5.0) -> None:
@@ -91,6 +98,7 @@ class Batcher:
         After this returns, no caller is left waiting.
         """
         raise NotImplementedError(
-            "Batcher.stop: refuse new texts, let the worker finish what waits (bounded in time), "
-            "then set BatcherClosedError on every future still pending"
+            "Batcher.stop: take no new work, answer what waits within drain_timeout_s and reject the rest with "
+            "BatcherClosedError: after it returns, no caller is left waiting."
+            " Taught in notebook 05, section 11; stuck: README.md, Hints."
         )

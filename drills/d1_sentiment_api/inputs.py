@@ -16,23 +16,29 @@ ALLOWED_CONTROLS = frozenset("\t\n\r")  # whitespace a person types; every other
 
 def json_type(value: object) -> str:
     """The JSON name of a parsed value's type, for messages a client understands."""
-    raise NotImplementedError("json_type: name a parsed JSON value's type (a number, an array, null...) for messages")
+    raise NotImplementedError(
+        "json_type: the JSON name of a parsed value's type (a number, an array, null...), for the 422 messages "
+        "that say what is wrong."
+        " Taught in notebook 05, section 8; stuck: README.md, Hints."
+    )
 
 
 async def read_body(request: Request, timeout_s: float) -> bytes:
     """The whole body, at most MAX_BODY_BYTES, arrived within ``timeout_s`` (408 and close otherwise)."""
     raise NotImplementedError(
-        "read_body: inside asyncio.timeout(timeout_s), add up request.stream() chunks (413 past MAX_BODY_BYTES); "
-        "on TimeoutError raise ApiError(408, ..., {'Connection': 'close'})"
+        "read_body: the whole body; 413 for a body over MAX_BODY_BYTES, refused before it is read whole; 408 "
+        "(JSON error) for a body not fully arrived within timeout_s, and the connection closes."
+        " Taught in notebook 05, section 9; stuck: README.md, Hints."
     )
 
 
 def check_text(text: object) -> str:
     """``text`` itself if the model can take it; an ApiError (422) naming the problem otherwise."""
     raise NotImplementedError(
-        "check_text: 422 unless a non-blank str of at most MAX_TEXT_CHARS characters that text.encode('utf-8') "
-        "accepts (a lone surrogate does not) and that holds no control character (unicodedata.category 'Cc') "
-        "but those in ALLOWED_CONTROLS"
+        "check_text: refuse with a 422 naming the problem what the model cannot take: not a string, empty or "
+        "blank, over MAX_TEXT_CHARS characters, a lone surrogate, a control character other than tab, newline, "
+        "carriage return."
+        " Taught in notebook 05, section 7; stuck: README.md, Hints."
     )
 
 
@@ -44,6 +50,7 @@ async def read_text(request: Request, timeout_s: float = BODY_TIMEOUT_S) -> str:
     MAX_TEXT_CHARS characters, not encodable UTF-8 or holding control characters.
     """
     raise NotImplementedError(
-        "read_text: check the content-type, read_body, parse it with json.loads (ValueError and RecursionError "
-        "are 400), then check the object and its text; raise ApiError(status, code, message) for each problem"
+        "read_text: the text of a {'text': '...'} JSON body, or the ApiError of README.md's table: 415 not JSON, "
+        "413, 408, 400 invalid JSON (nesting too deep included), 422 for the body or its text."
+        " Taught in notebook 05, section 9; stuck: README.md, Hints."
     )

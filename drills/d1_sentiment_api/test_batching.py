@@ -131,7 +131,9 @@ def test_wait_is_counted_from_the_first_waiting_text(create_app, run):
 
     latencies: list[float] = []
     responses = run(trickle())
-    assert all(r.status_code == 200 for r in responses)
+    assert all(r.status_code == 200 for r in responses), (
+        f"every request of a trickle under the queue limit must be answered 200, got {[r.status_code for r in responses]}"
+    )
     assert latencies[0] < 0.2, (
         f"the first of a trickle of requests (one every 20 ms) waited {latencies[0] * 1000:.0f} ms: "
         "flush max_wait_ms after the FIRST waiting text, even if more keep arriving"

@@ -114,7 +114,9 @@ def test_readiness_during_a_slow_model_load(create_app, run, error_message):
     )
     assert error_message(early), 'the 503 carries the JSON error {"error": {"code", "message"}}'
     assert ready == 200, "/healthz must answer 200 once the model has loaded"
-    assert late.status_code == 200 and late.json() == fake_prediction("I love a ready model")
+    assert late.status_code == 200 and late.json() == fake_prediction("I love a ready model"), (
+        f"a request once /healthz says ready must get 200 and its own prediction, got {late.status_code}"
+    )
 
 
 @pytest.mark.points(2)
@@ -134,12 +136,14 @@ def test_healthz_answers_during_a_slow_batch(create_app, run):
 
     health, health_s, busy_done, busy = run(probe())
     assert model.batch_sizes == [1], f"the slow request should be one model call, got {model.batch_sizes}"
-    assert health.status_code == 200
+    assert health.status_code == 200, f"/healthz must answer 200 while a batch computes, got {health.status_code}"
     assert health_s < 0.6 and not busy_done, (
         f"/healthz, asked 200 ms into a 1 s batch, answered {health_s * 1000:.0f} ms after the batch began: "
         "run the model in a worker thread (asyncio.to_thread or an executor) so the event loop keeps serving"
     )
-    assert busy.status_code == 200
+    assert busy.status_code == 200, (
+        f"the slow request itself must get 200 once its batch is done, got {busy.status_code}"
+    )
 
 
 @pytest.mark.points(2)

@@ -10,11 +10,14 @@ SIZES = (256, 512, 1024, 2048)
 def time_calls(fn: Callable, a, b, repeats: int) -> dict[str, float]:
     """Time the first call on its own, then ``repeats`` steady-state calls.
 
-    Return ``{"first_call_s", "min_s", "median_s"}`` in seconds. The first call of a jitted
-    function includes tracing and compilation: keep it out of min and median. JAX returns
-    before the computation finishes: wait for each result (``jax.block_until_ready``).
+    Return ``{"first_call_s", "min_s", "median_s"}`` in seconds. The first call of a jitted function
+    includes tracing and compilation, so it stays out of min and median; every time covers the whole
+    computation, not only the moment JAX hands the call back.
     """
-    raise NotImplementedError("d2: time the first call apart from the steady-state calls, waiting for results")
+    raise NotImplementedError(
+        "d2: time_calls must report the first call apart from the steady-state min and median, each time "
+        "covering the finished result. Taught in notebook 01, sections 2 and 8; stuck: README.md, Hints."
+    )
 
 
 def run_benchmark(sizes: Sequence[int] = SIZES, repeats: int = 5, reference_repeats: int = 2) -> dict:
@@ -26,4 +29,8 @@ def run_benchmark(sizes: Sequence[int] = SIZES, repeats: int = 5, reference_repe
     ``first_call_s``, ``min_s``, ``median_s``, ``gflops`` (2 n^3 / median) and
     ``speedup_vs_reference`` (reference median / this median).
     """
-    raise NotImplementedError("d2: time the three backends at each size and return the report dict")
+    raise NotImplementedError(
+        "d2: run_benchmark must time the reference, NumPy's BLAS and the jitted matmul on every device at each "
+        "size and return the report dict (README.md, What you write). Taught in notebook 01, sections 5 and 6; "
+        "stuck: README.md, Hints."
+    )

@@ -7,14 +7,21 @@ import numpy as np
 def matmul(a: jax.Array, b: jax.Array) -> jax.Array:
     """``a @ b`` traced once per input shape and dtype, then run as one compiled XLA kernel.
 
-    Make this function jit-compiled (``jax.jit``) and return a JAX array.
+    The goal: the product, computed by XLA from a function compiled once per shape, returned as a JAX array.
     """
-    raise NotImplementedError("d2: write matmul(a, b) with jax.numpy and compile it with jax.jit")
+    raise NotImplementedError(
+        "d2: matmul(a, b) must return a @ b as a JAX array, from a function compiled with jax.jit. "
+        "Taught in notebook 01, section 2; stuck: README.md, Hints."
+    )
 
 
 def reference_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` in NumPy without BLAS: the slow, portable baseline (Nx's BinaryBackend).
 
-    Use ``np.einsum(..., optimize=False)``: it loops in C without calling a BLAS library.
+    The goal: the same product as a NumPy array, from plain loops that never reach a BLAS library, so
+    it is far slower than ``a @ b`` even when BLAS runs on one thread.
     """
-    raise NotImplementedError("d2: write reference_matmul(a, b) with np.einsum(..., optimize=False)")
+    raise NotImplementedError(
+        "d2: reference_matmul(a, b) must return a @ b as a NumPy array without calling BLAS (plain loops, the "
+        "counterpart of Nx's BinaryBackend). Taught in notebook 01, section 6; stuck: README.md, Hints."
+    )

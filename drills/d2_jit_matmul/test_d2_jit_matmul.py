@@ -12,6 +12,9 @@ from mlcourse.matmul.report import REQUIRED_REPORT_FIELDS, REQUIRED_ROW_FIELDS, 
 from mlcourse.timing import matmul_gflops, measure
 
 BACKENDS = {"reference", "numpy-blas", "jax-jit"}
+SPEEDUP_ROUNDS = 3  # rounds of the 2048 timing at most: a round spoilt by a busy machine is timed again
+WAIT_ROUNDS = 3  # the same for the benchmark-vs-independent timing at 1024
+AGREES = (1 / 3, 3.0)  # the learner's min over the independent min: not waiting shows ~0.01, an honest benchmark ~1
 
 
 def random_pair(rng, m, k, n):
@@ -38,7 +41,7 @@ def test_matmul_matches_numpy(drill, shape):
 def test_matmul_is_jit_compiled(drill):
     """matmul is wrapped in jax.jit, so XLA compiles it once per shape."""
     matmul = drill.module("matmul").matmul
-    assert hasattr(matmul, "lower"), "decorate matmul with @jax.jit"
+    assert hasattr(matmul, "lower"), "matmul must be compiled with jax.jit (README.md, What you write)"
     a, b = random_pair(np.random.default_rng(2), 8, 8, 8)
     compiled = matmul.lower(a, b).compile()
     np.testing.assert_allclose(np.asarray(compiled(a, b)), a @ b, rtol=1e-4, atol=1e-4)
@@ -50,12 +53,15 @@ def test_reference_is_correct_and_does_not_use_blas(drill):
     reference = drill.module("matmul").reference_matmul
     a, b = random_pair(np.random.default_rng(3), 37, 19, 23)
     result = reference(a, b)
-    assert isinstance(result, np.ndarray), "reference_matmul must stay in NumPy (no JAX, no compilation)"
+    assert isinstance(result, np.ndarray), "reference_matmul must return a NumPy array: it stays in NumPy (no JAX)"
     np.testing.assert_allclose(result, a @ b, rtol=1e-4, atol=1e-4, err_msg="reference_matmul(a, b) must equal a @ b")
     a, b = random_pair(np.random.default_rng(4), 512, 512, 512)
     with threadpool_limits(limits=1, user_api="blas"):  # multi-threaded BLAS's pace swings with the machine's load
         ratio = measure(reference, a, b, repeats=3).min_s / measure(np.matmul, a, b, repeats=3).min_s
-    assert ratio > 3, f"reference_matmul is only {ratio:.1f}x slower than BLAS: use np.einsum(..., optimize=False)"
+    assert ratio > 3, (
+        f"reference_matmul is only {ratio:.1f}x slower than NumPy's BLAS on one thread, so it calls BLAS: compute "
+        "a @ b in NumPy without BLAS, in plain loops (README.md, What you write; notebook 01, section 6)"
+    )
 
 
 @pytest.mark.points(3)
@@ -64,7 +70,10 @@ def test_speedup_at_least_10x_at_2048(drill, report_metric):
     """At 2048 x 2048 float32, the jitted matmul is correct and >= 10x faster than the course's non-BLAS reference.
 
     The check times the learner's matmul, the course's own reference and BLAS in one run, so a
-    deliberately slow reference of the learner's own cannot inflate the speed-up.
+    deliberately slow reference of the learner's own cannot inflate the speed-up. The jitted matmul is
+    timed before and after the reference's long call and its fastest call counts; a round whose speed-up
+    falls short is timed again (up to SPEEDUP_ROUNDS), because a busy machine slows the multi-threaded
+    kernel far more than the one-core reference, while a matmul that is slow in itself is slow in every round.
     """
     matmul = drill.module("matmul").matmul
     a, b = random_pair(np.random.default_rng(5), 2048, 2048, 2048)
@@ -72,17 +81,26 @@ def test_speedup_at_least_10x_at_2048(drill, report_metric):
     product = np.asarray(matmul(a, b))
     error = float(np.abs(product - expected).max() / np.abs(expected).max())
     assert error < 1e-4, f"matmul(a, b) at 2048 x 2048 is not a @ b (largest relative error {error:.2g})"
-    compiled = measure(matmul, a, b, repeats=5)
     blas = measure(np.matmul, a, b, repeats=3)
-    reference = measure(course_reference_matmul, a, b, repeats=1, warmup=0)
-    speedup = reference.min_s / compiled.min_s
-    report_metric("jit_gflops_2048", matmul_gflops(2048, compiled.min_s), "GFLOP/s")
+    rounds: list[tuple[float, float]] = []  # (reference, jit) fastest calls
+    for _ in range(SPEEDUP_ROUNDS):
+        before = measure(matmul, a, b, repeats=5, warmup=0 if rounds else 1)
+        reference = measure(course_reference_matmul, a, b, repeats=1, warmup=0)
+        after = measure(matmul, a, b, repeats=5, warmup=0)  # timed on both sides of the reference's long call
+        rounds.append((reference.min_s, min(before.min_s, after.min_s)))
+        if rounds[-1][0] / rounds[-1][1] >= 10:
+            break
+    reference_s, compiled_s = max(rounds, key=lambda pair: pair[0] / pair[1])
+    speedup = reference_s / compiled_s
+    report_metric("jit_gflops_2048", matmul_gflops(2048, compiled_s), "GFLOP/s")
     report_metric("blas_gflops_2048", matmul_gflops(2048, blas.min_s), "GFLOP/s")
-    report_metric("reference_gflops_2048", matmul_gflops(2048, reference.min_s), "GFLOP/s")
+    report_metric("reference_gflops_2048", matmul_gflops(2048, reference_s), "GFLOP/s")
     report_metric("speedup_2048", speedup, "x")
+    report_metric("speedup_rounds_2048", len(rounds))
     assert speedup >= 10, (
-        f"jit matmul is {speedup:.1f}x faster than the course's non-BLAS reference at 2048 (BLAS: "
-        f"{reference.min_s / blas.min_s:.1f}x); it must be >= 10x: decorate matmul with jax.jit and use jnp.matmul"
+        f"jit matmul is at best {speedup:.1f}x faster than the course's non-BLAS reference at 2048 in {len(rounds)} "
+        f"rounds (BLAS: {reference_s / blas.min_s:.1f}x); it must be >= 10x: matmul must be a @ b in jax.numpy, compiled with "
+        "jax.jit (README.md, What you write)"
     )
 
 
@@ -93,12 +111,16 @@ def test_report_written_with_every_field(drill, small_report, tmp_path):
     assert not missing, f"run_benchmark's report lacks {missing}"
     assert small_report["devices"] == [str(d) for d in jax.devices()], "report every device in jax.devices()"
     seen = {(r.get("size"), r.get("backend")) for r in small_report["rows"]}
-    assert seen >= {(n, b) for n in (64, 128) for b in BACKENDS}, f"rows for each size and backend {BACKENDS}"
+    assert seen >= {(n, b) for n in (64, 128) for b in BACKENDS}, (
+        f"run_benchmark needs a row for each size (64, 128) and backend {sorted(BACKENDS)}, it has {sorted(seen, key=str)}"
+    )
     for row in small_report["rows"]:
         missing = [f for f in REQUIRED_ROW_FIELDS if f not in row]
         assert not missing, f"row {row.get('size')}/{row.get('backend')} lacks {missing}"
-        assert all(row[f] > 0 for f in ("first_call_s", "min_s", "median_s", "gflops")), f"non-positive times in {row}"
-        assert row["min_s"] <= row["median_s"], f"min above median in {row}"
+        assert all(row[f] > 0 for f in ("first_call_s", "min_s", "median_s", "gflops")), (
+            f"first_call_s, min_s, median_s and gflops must be positive: {row}"
+        )
+        assert row["min_s"] <= row["median_s"], f"min_s must not exceed median_s: {row}"
         assert row["gflops"] == pytest.approx(2 * row["size"] ** 3 / row["median_s"] / 1e9, rel=0.01), (
             "gflops is 2 n^3 / median_s / 1e9"
         )
@@ -108,7 +130,9 @@ def test_report_written_with_every_field(drill, small_report, tmp_path):
         )
     paths = write_report(small_report, tmp_path)
     assert json.loads(paths["json"].read_text())["rows"], "report.json must hold the rows"
-    assert "| 128 | jax-jit |" in paths["md"].read_text()
+    assert "| 128 | jax-jit |" in paths["md"].read_text(), (
+        "report.md has no `| 128 | jax-jit |` row: each row's size and backend are named as README.md's table names them"
+    )
 
 
 @pytest.mark.points(1)
@@ -122,17 +146,45 @@ def test_compile_time_reported_apart_from_steady_state(drill, small_report):
         )
 
 
+def independent_min(matmul, a, b) -> float:
+    """The fastest of several timed calls that wait for the result: a disturbance can only slow a call down."""
+    return measure(matmul, a, b, repeats=5).min_s
+
+
 @pytest.mark.points(1)
 def test_benchmark_waits_for_results(drill, report_metric):
-    """The benchmark's jit timing matches an independent timing that blocks until results are ready."""
+    """The benchmark's jit timing matches an independent timing that blocks until results are ready.
+
+    Each round times the product independently just before and just after the learner's benchmark and
+    compares the learner's fastest call with the faster of the two: the same computation on the same
+    machine within seconds, so the ratio is near 1 on any machine, fast or slow. A benchmark that does
+    not wait times only the dispatch, a hundredth of the computation or less, in every round; a
+    disturbance that spoils one round's figures is timed again.
+    """
     bench, matmul = drill.module("bench"), drill.module("matmul").matmul
-    report = bench.run_benchmark(sizes=(1024,), repeats=3, reference_repeats=1)
-    learner = next(r for r in report["rows"] if r["backend"] == "jax-jit" and r["device"] == str(jax.devices()[0]))
     a, b = random_pair(np.random.default_rng(6), 1024, 1024, 1024)
-    independent = measure(matmul, a, b, repeats=3)
-    ratio = learner["median_s"] / independent.median_s
-    report_metric("benchmark_vs_independent_1024", ratio, "x")
-    assert 0.3 < ratio < 3, (
-        f"your benchmark times the 1024 jit matmul at {learner['median_s'] * 1e3:.2f} ms, an independent timing at "
-        f"{independent.median_s * 1e3:.2f} ms: wait for results with jax.block_until_ready"
+    rounds: list[tuple[float, float]] = []
+    for _ in range(WAIT_ROUNDS):
+        before = independent_min(matmul, a, b)
+        report = bench.run_benchmark(sizes=(1024,), repeats=3, reference_repeats=1)
+        rows = [r for r in report["rows"] if r.get("backend") == "jax-jit" and r.get("device") == str(jax.devices()[0])]
+        assert rows, f"run_benchmark has no jax-jit row at size 1024 for device {jax.devices()[0]}"
+        independent = min(before, independent_min(matmul, a, b))
+        rounds.append((rows[0]["min_s"], independent))
+        if AGREES[0] < rows[0]["min_s"] / independent < AGREES[1]:
+            break
+    learner_s, independent_s = min(rounds, key=lambda pair: abs(np.log(pair[0] / pair[1])))
+    report_metric("benchmark_vs_independent_1024", learner_s / independent_s, "x")
+    report_metric("benchmark_rounds_1024", len(rounds))
+    shown = "; ".join(f"{mine * 1e3:.2f} ms vs {theirs * 1e3:.2f} ms" for mine, theirs in rounds)
+    assert AGREES[0] < learner_s / independent_s < AGREES[1], (
+        f"your benchmark's fastest 1024 jit call and an independent timing that waits for the result disagree in "
+        f"each of {len(rounds)} rounds ({shown}): "
+        + (
+            "yours is far shorter, so it times the dispatch, not the computation. time_calls must wait for every "
+            "result before it stops the clock (README.md, What you write)"
+            if learner_s < independent_s
+            else "yours is far longer, so it times more than the call: time only matmul(a, b) on inputs already "
+            "on the device, and keep the first (compiling) call out of min and median"
+        )
     )

@@ -28,7 +28,10 @@ def read_table(path: Path, target: str) -> pl.DataFrame:
     end in .csv, has binary content, cannot be parsed, or has no data rows or fewer than two
     columns; raise `MissingTargetError` naming the column when `target` is not in the header.
     """
-    raise NotImplementedError("d3: read the CSV with Polars and raise NotCSVError / MissingTargetError on bad input")
+    raise NotImplementedError(
+        "d3: read_table must return the CSV as a Polars table, with NotCSVError / MissingTargetError for bad input. "
+        "Taught in notebook 02, section 1; stuck: README.md, Hints."
+    )
 
 
 def identifier_columns(table: pl.DataFrame, target: str) -> tuple[str, ...]:
@@ -37,18 +40,24 @@ def identifier_columns(table: pl.DataFrame, target: str) -> tuple[str, ...]:
     The rule (`IDENTIFIER_RULE` in mlcourse/tabular/contract.py; notebook 02, section 1 says why): a column
     is an identifier, not a feature, when its name is `id` or ends in `_id` (any case), or when it holds whole
     numbers or text with a different value in every row; the prep drops it and reports it. `ID_NAME` matches
-    the names; compare a column's `n_unique()` with the table's `height` for the values.
+    the names.
     """
-    raise NotImplementedError("d3: name the identifier columns (IDENTIFIER_RULE) so the prep can leave them out")
+    raise NotImplementedError(
+        "d3: identifier_columns must name every column IDENTIFIER_RULE calls an identifier, in header order. "
+        "Taught in notebook 02, section 1; stuck: README.md, Hints."
+    )
 
 
 def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Return (train positions, validation positions) for rows 0..n_rows-1.
 
-    The split depends only on `n_rows`, `val_fraction` and `seed`: shuffle the positions with
-    a generator seeded by `seed` and hold out `round(n_rows * val_fraction)` of them.
+    The split depends only on `n_rows`, `val_fraction` and `seed`: the positions in a shuffled order
+    that the seed fixes, `round(n_rows * val_fraction)` of them held out.
     """
-    raise NotImplementedError("d3: shuffle the row positions with a seeded generator and hold out val_fraction")
+    raise NotImplementedError(
+        "d3: split_rows must return train and validation positions that depend only on n_rows, val_fraction and "
+        "seed. Taught in notebook 02, section 3; stuck: README.md, Hints."
+    )
 
 
 def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...], identifiers: tuple[str, ...]) -> PrepStats:
@@ -59,7 +68,10 @@ def fit_stats(train: pl.DataFrame, target: str, classes: tuple[str, ...], identi
     Every other feature column is categorical: its non-null values as text, sorted. `classes` and
     `identifiers` are passed in unchanged.
     """
-    raise NotImplementedError("d3: compute numeric mean/sd and categorical levels from the training rows only")
+    raise NotImplementedError(
+        "d3: fit_stats must learn the numeric mean and sd and the categorical levels from the training rows only. "
+        "Taught in notebook 02, sections 4 and 5; stuck: README.md, Hints."
+    )
 
 
 def transform(frame: pl.DataFrame, stats: PrepStats) -> tuple[np.ndarray, np.ndarray]:
@@ -69,22 +81,29 @@ def transform(frame: pl.DataFrame, stats: PrepStats) -> tuple[np.ndarray, np.nda
     training mean). Categorical: one 0/1 column per fitted level, in `stats.feature_names` order;
     a null or unseen level is all zeros. y is the index of the row's target text in `stats.classes`.
     """
-    raise NotImplementedError("d3: z-score numeric columns, one-hot categoricals, map the target to class ids")
+    raise NotImplementedError(
+        "d3: transform must turn rows into z-scored numbers, one 0/1 column per level and class ids, with the "
+        "fitted statistics. Taught in notebook 02, sections 4 and 5; stuck: README.md, Hints."
+    )
 
 
 def null_report(table: pl.DataFrame, target: str) -> NullReport:
     """Say what happens to missing values: the CSV's rows, the rows dropped because the target
     is null, the rows kept although a feature is null, and the null count of every column with any."""
-    raise NotImplementedError("d3: count the nulls, the dropped rows and the imputed rows")
+    raise NotImplementedError(
+        "d3: null_report must count the CSV's rows, the rows dropped (null target), the rows kept with an imputed "
+        "feature and the nulls per column. Taught in notebook 02, section 2; stuck: README.md, Hints."
+    )
 
 
 def prepare(path: Path, target: str, *, val_fraction: float = 0.2, seed: int = 0) -> Prepared:
     """CSV in, `Prepared` out; the same file, fraction and seed always give the same arrays.
 
-    Read the table, name its identifier columns, report nulls, drop only the rows whose target is null,
-    split the rest, fit the statistics on the training split (without the identifiers), transform both
-    splits. `train_rows` / `val_rows` are the rows' 0-based positions among the CSV's data rows.
+    Only rows whose target is null are dropped; the statistics come from the training split alone and
+    leave the identifier columns out; both splits are transformed with them. `train_rows` / `val_rows`
+    are the rows' 0-based positions among the CSV's data rows.
     """
     raise NotImplementedError(
-        "d3: read, name the identifier columns, report nulls, split, fit on the training split, transform both splits"
+        "d3: prepare must turn the CSV into a Prepared whose training split alone fitted the prep, without the "
+        "identifier columns. Taught in notebook 02, sections 1 to 5; stuck: README.md, Hints."
     )

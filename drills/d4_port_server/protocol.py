@@ -23,25 +23,29 @@ from mlcourse.port.framing import HEADER, MAX_FRAME_BYTES, PROTOCOL_VERSION  # t
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:
-    """Length prefix + version byte + msgpack map; ProtocolError if the frame would exceed MAX_FRAME_BYTES."""
+    """The frame of ``message``; ProtocolError if it would exceed MAX_FRAME_BYTES."""
     raise NotImplementedError(
-        "encode_frame: payload = version byte + msgpack.packb(message); refuse a payload over MAX_FRAME_BYTES "
-        "with ProtocolError; return HEADER.pack(len(payload)) + payload"
+        "encode_frame: return the frame of message as the wire format says (length, version byte, msgpack "
+        "map), refusing one over MAX_FRAME_BYTES with "
+        "ProtocolError. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
 def payload_length(header: bytes) -> int:
     """The payload length announced by a 4-byte header; ProtocolError if it is over the limit."""
     raise NotImplementedError(
-        "payload_length: unpack the 4-byte big-endian length and refuse one above MAX_FRAME_BYTES"
+        "payload_length: return the payload length a 4-byte header announces, refusing one over "
+        "MAX_FRAME_BYTES with ProtocolError before the payload is "
+        "read. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
 def decode_payload(payload: bytes) -> dict[str, Any]:
-    """Check the version byte and unpack the msgpack map; ProtocolError on anything else."""
+    """The map a payload carries; ProtocolError for anything that breaks the wire format."""
     raise NotImplementedError(
-        "decode_payload: check the version byte, msgpack-unpack the rest, insist on a map; "
-        "turn every failure (empty, wrong version, not msgpack, trailing bytes, not a map) into ProtocolError"
+        "decode_payload: return the msgpack map a payload carries; every violation (empty, wrong version, "
+        "not msgpack, trailing bytes, not a map) is a "
+        "ProtocolError. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
@@ -52,13 +56,15 @@ def read_payload(stream: BinaryIO) -> bytes | None:
     frame: the stream cannot be trusted after either.
     """
     raise NotImplementedError(
-        "read_payload: read the 4-byte header (none at all: return None), check the length before reading "
-        "the body, then read exactly that many bytes; a short read is a truncated frame (ProtocolError)"
+        "read_payload: return the next frame's payload from a blocking stream, None at a clean end of stream "
+        "between frames; an oversized or truncated frame is a "
+        "ProtocolError. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
 async def read_payload_async(reader: asyncio.StreamReader) -> bytes | None:
     """The asyncio twin of :func:`read_payload`, for the parent side."""
     raise NotImplementedError(
-        "read_payload_async: as read_payload, with reader.readexactly() and asyncio.IncompleteReadError"
+        "read_payload_async: the same as read_payload, for an asyncio.StreamReader (the parent's "
+        "side). Taught in notebook 06, section 3; stuck: README.md, Hints."
     )

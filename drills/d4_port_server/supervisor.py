@@ -37,38 +37,44 @@ class PortServer:
         command: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.command = list(command or [sys.executable, "-m", f"{__package__}.worker", str(model_path)])
+        default_command = [sys.executable, "-m", f"{__package__}.worker", str(model_path)]
+        self.command = list(command) if command else default_command
         self.env = env
         self.timeout = timeout
         self.max_restarts = max_restarts
         self.restart_window = restart_window
-        # Add the state you need: the current WorkerClient, an asyncio.Event "a worker is up",
-        # the times of recent restarts, why the server no longer answers, the supervising task.
+        # Add the state the supervisor needs to keep these promises (notebook 06, section 4).
 
     @property
     def worker_pid(self) -> int | None:
         """The process id of the worker answering requests now; None while there is none."""
-        raise NotImplementedError("worker_pid: the current worker's pid, None between a death and its restart")
+        raise NotImplementedError(
+            "worker_pid: the pid of the worker answering requests now, None while there is "
+            "none. Taught in notebook 06, section 4; stuck: README.md, Hints."
+        )
 
     async def start(self) -> None:
         raise NotImplementedError(
-            "start: spawn the first worker (WorkerClient.spawn with on_exit) and a task that supervises it; "
-            "add a done callback to that task: if it ended with an exception, close the server with a "
-            "PortServerError naming it, release waiting callers and kill the worker"
+            "start: start the first worker and its supervision; a supervisor that dies of an unexpected "
+            "error fails every caller at once with a PortServerError that names the "
+            "cause. Taught in notebook 06, section 4; stuck: README.md, Hints."
         )
 
     async def predict(self, features: Sequence[float], *, timeout: float | None = None) -> dict[str, Any]:
         """The worker's prediction for one row of features, or a PortServerError within ``timeout`` seconds."""
         raise NotImplementedError(
-            "predict: within the timeout (asyncio.timeout), wait for a worker to be up, then send the request; "
-            "on timeout kill that worker and raise RequestTimeout (the killed worker counts as gone at once: a "
-            "request made right after waits for its replacement); after the server gave up or stopped, raise "
-            "at once (RestartIntensityExceeded / NotRunning)"
+            "predict: return the worker's prediction within timeout seconds (None: the server's timeout), or "
+            "raise the PortServerError the README names for each outcome; a timeout kills the worker, which "
+            "counts as gone at once. Taught in notebook 06, section 4; stuck: README.md, Hints."
         )
 
     async def stop(self) -> None:
         """Close the worker's stdin (it exits by itself, or is killed after a grace period); idempotent."""
-        raise NotImplementedError("stop: mark the server stopped, close the worker, wait for the supervising task")
+        raise NotImplementedError(
+            "stop: end the worker (it exits when its stdin closes, or is killed after a grace period) and "
+            "its supervision; callers then fail with NotRunning at once, those waiting for a worker "
+            "included; idempotent. Taught in notebook 06, section 4; stuck: README.md, Hints."
+        )
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -79,6 +85,8 @@ class PortServer:
 
     async def _supervise(self) -> None:
         raise NotImplementedError(
-            "_supervise: replace every worker that dies, until the server stops; a worker that dies more than "
-            "max_restarts times within restart_window seconds ends the supervisor (RestartIntensityExceeded)"
+            "_supervise: replace every worker that dies until the server stops; a worker that dies more than "
+            "max_restarts times within restart_window seconds ends the supervisor: no more restarts, and "
+            "every predict raises RestartIntensityExceeded at "
+            "once. Taught in notebook 06, section 4; stuck: README.md, Hints."
         )

@@ -14,7 +14,7 @@ from mlcourse.port.penguin_model import save_model
 @pytest.mark.points(1)
 @pytest.mark.benchmark
 def test_round_trips_and_restart_time_are_measured(drill, tmp_path: Path, report_metric):
-    """Round trips per second (one at a time, pipelined) and the time from a worker's death to the next answer."""
+    """Round trips per second and restart time are measured; a killed worker answers again within 2 s."""
     model_path = save_model(port_bench.trivial_model(), tmp_path / "trivial-model.json")
     result = asyncio.run(port_bench.measure(drill, model_path, requests=300, restarts=2, max_seconds=5.0))
     report = port_bench.summarise(result, drill.impl.label, in_process=0.0)

@@ -25,48 +25,52 @@ MAX_ERROR_CHARS = 300  # an error message says what is wrong, it never carries t
 
 def error_reply(ref: int | None, exc: Exception) -> dict[str, Any]:
     raise NotImplementedError(
-        'error_reply: {"ref": ref, "error": {"type": exception class name, "message": str(exc) cut to '
-        "MAX_ERROR_CHARS}} (the model's ValueError repeats all the features: 100,000 of them outgrow a frame)"
+        "error_reply: return the error reply for ref and exc (its type and message), the message never "
+        "longer than MAX_ERROR_CHARS: an error reply never echoes the "
+        "request. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
 def is_number(value: object) -> bool:
     """An int or a float as msgpack decodes them; not a bool, not a numeric string."""
-    raise NotImplementedError("is_number: isinstance int or float, and not a bool")
+    raise NotImplementedError(
+        "is_number: true for an int or a float as msgpack decodes them; a bool or a numeric string is not a "
+        "number. Taught in notebook 06, section 3; stuck: README.md, Hints."
+    )
 
 
 def answer(model: LogisticModel, payload: bytes) -> dict[str, Any]:
     """The reply to one payload: a prediction, or an error that names the ref when there is one."""
     raise NotImplementedError(
-        "answer: decode the payload (bad frame: error reply with ref None), check the integer ref and the "
-        "features list (every item a number: is_number), then {'ref': ref, 'prediction': model.predict(features)}; "
-        "a ValueError from the model is an error reply carrying the ref"
+        "answer: return the reply to one payload: the model's prediction for its ref, or an error reply (ref "
+        "None for a frame it cannot read, the request's ref for a request the model "
+        "refuses). Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
 def reply_frame(reply: dict[str, Any]) -> bytes:
     """The frame of ``reply``; one too large (or not encodable) becomes an error reply for the same ref."""
     raise NotImplementedError(
-        "reply_frame: encode_frame(reply); on ProtocolError (too large) or TypeError/ValueError/OverflowError "
-        "(not encodable) return encode_frame(error_reply(reply's ref, exc)) instead"
+        "reply_frame: return the frame of reply; a reply too large for a frame, or one msgpack cannot "
+        "encode, becomes an error reply for the same "
+        "ref. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
 def serve(model: LogisticModel, stdin: BinaryIO, stdout: BinaryIO) -> int:
     """Answer frames until stdin ends; returns the exit status."""
     raise NotImplementedError(
-        "serve: loop reading payloads from stdin and writing reply_frame(answer(...)) to stdout (flush each one); "
-        "return 0 at the end of stdin; on an oversized or truncated frame write an error reply and return "
-        "EXIT_BAD_STREAM"
+        "serve: answer every frame on stdin with one reply frame on stdout, flushed, in order; return 0 when "
+        "stdin ends, and EXIT_BAD_STREAM after an error reply for an oversized or truncated "
+        "frame. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     raise NotImplementedError(
-        "main: serve the model at MODEL_PATH (argv) and return the exit status. Only frames go to stdout, even "
-        "when the model prints: keep a stream for the frames, then send stray output to stderr before the model "
-        "loads. If you also os.dup2(2, 1), sys.stdout.buffer writes to stderr after it: keep a duplicate of fd 1 "
-        "first (notebook 06, 'A stray print on a stdout protocol')"
+        "main: serve the model at MODEL_PATH (argv) and return the exit status; only frames go to stdout, "
+        "even when the model or a library "
+        "prints. Taught in notebook 06, section 3; stuck: README.md, Hints."
     )
 
 

@@ -1,9 +1,10 @@
 """Find a configuration's capacity: the highest rate with p99 under the SLO and no 429, by bracketing.
 
 Double the rate until a probe fails (or halve it until one passes): that brackets the capacity.
-Then probe the geometric middle of the bracket until it is narrower than ``precision``, or until
-the next probe would spend more requests than the budget has left. A failed probe is repeated once
-before the rate counts as failed: on a shared machine one scheduling hiccup can make a p99.
+Then probe the geometric middle of the bracket until it is narrower than ``precision`` (lowest failing
+rate / highest passing rate <= 1 + precision), or until the next probe would spend more requests than
+the budget has left. A failed probe is repeated once before the rate counts as failed (one scheduling
+hiccup of a shared machine can make a p99); a repeat over budget is not run, and the rate counts as failed.
 """
 
 from __future__ import annotations
@@ -41,13 +42,17 @@ class Capacity:
 
 def passes(measurement: Measurement, slo_p99_ms: float) -> bool:
     """Every request answered 200, and the p99 under the SLO."""
-    raise NotImplementedError("every request answered 200 and p99_ms under the SLO")
+    raise NotImplementedError(
+        "A probe passes when every request was answered 200 and its p99 is under the SLO. "
+        "Taught in notebook 07, section 8; stuck: README.md, Hints."
+    )
 
 
 def probe_passes(base_url: str, rate: float, found: Capacity, probe_s: float) -> bool:
     """One probe at ``rate``, recorded in ``found``."""
     raise NotImplementedError(
-        "measure_rate at rate for probe_s, append it to found.probes, add its requests, return passes(...)"
+        "One probe at the rate for probe_s seconds, recorded in found (its measurement among the probes, its "
+        "requests counted); whether it passes. Taught in notebook 07, section 8; stuck: README.md, Hints."
     )
 
 
@@ -60,9 +65,9 @@ def find_capacity(
     max_requests: int = 10_000,
     precision: float = 0.1,
 ) -> Capacity:
-    """Bracket then bisect; never spend more than ``max_requests`` requests."""
+    """The capacity search of the README: bracket, then bisect; never spend more than ``max_requests`` requests."""
     raise NotImplementedError(
-        "probe with measure_rate (repeat a failed probe once): double the rate until a probe fails (halve"
-        " until one passes), then probe the geometric middle of the bracket; stop at the precision or "
-        "before the budget is spent"
+        "The capacity search: the highest passing rate, bracketed then bisected until the bracket is narrower than "
+        "precision, a failed probe repeated once unless the repeat is over budget, never more than max_requests "
+        "requests. Taught in notebook 07, section 8; stuck: README.md, Hints."
     )

@@ -70,10 +70,9 @@ async def measure_rate_async(
     of ms on a busy machine, and with few requests that one outlier would be the p99.
     """
     raise NotImplementedError(
-        "in `async with loopback_client(base_url) as client`: open_connections(client, CONNECTIONS), start "
-        "sample_queue_depth(base_url, stop) as a task, run run_open_loop(sentiment_sender(client), ...),"
-        " stop the sampler, then reduce the LoadResult: percentiles of the 200s from scheduled time, "
-        "throughput, statuses, 429 share, send lag"
+        "One rate measured open loop on loopback while /metrics' queue depth is sampled: a Measurement with the "
+        "p50/p95/p99 of the 200s counted from each scheduled time, throughput, status counts, 429 share, depth "
+        "samples and the generator's lag. Taught in notebook 07, section 5; stuck: README.md, Hints."
     )
 
 

@@ -2,7 +2,7 @@
 
 Every server runs in its own process on loopback (``mlcourse.api.process.served``), all at once,
 so every policy is measured in the same conditions. Bounded: each capacity search spends at most
-``max_requests`` requests, each sweep run lasts ``run_s``, and no rate exceeds ``max_rate``.
+``max_requests`` requests, each sweep run lasts ``run_s``, and a rate above ``max_rate`` is clamped to it.
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ SWEEP_FACTORS = (0.5, 1.0, 2.0)  # below, at and above each capacity
 
 
 def sweep_rates(capacities: dict[str, float | None], focus_rate: float, max_rate: float) -> list[float]:
-    """The same rates for every policy: half, once and twice each capacity, and the focus rate."""
-    raise NotImplementedError("0.5, 1 and 2 times each capacity, plus the focus rate, sorted, none above max_rate")
+    """The sweep rule of the README: the same rates for every policy; a rate above ``max_rate`` is clamped to it."""
+    raise NotImplementedError(
+        "The sweep rule: half, once and twice each capacity and the focus rate, a rate above max_rate clamped to "
+        "max_rate, rounded to 0.1 req/s, each once, in increasing order. Taught in notebook 07, section 9; "
+        "stuck: README.md, Hints."
+    )
 
 
 def queue_limit_of(base_url: str) -> int | None:
@@ -53,7 +57,7 @@ def run_proof(
 ) -> dict[str, object]:
     """Find each policy's capacity, sweep the same rates on each, write report.md/.json/.png; return the data."""
     raise NotImplementedError(
-        "served(impl, fake=..., batching=policy, ...) for each policy (ExitStack), warm up, "
-        "find_capacity, then measure_rate at the same sweep_rates on each; build the data dict, its "
-        "verdicts, write_proof_report"
+        "Serve d1 once per policy, find each capacity, sweep the same rates on each, policy by policy, and write "
+        "report.md, report.json (the README's layout, with the verdicts) and report.png; return report.json's data. "
+        "Taught in notebook 07, section 9; stuck: README.md, Hints."
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mlcourse.reports import new_figure, write_report
 
-SATURATED = 0.9  # a queue this close to its limit is full
+SATURATED = 0.9  # a run whose max_depth reaches this share of the queue limit filled the queue
 
 
 def run_at(runs: list[dict], rate: float) -> dict | None:
@@ -14,10 +14,11 @@ def run_at(runs: list[dict], rate: float) -> dict | None:
 
 
 def verdicts(data: dict) -> list[str]:
-    """ "at R req/s batching cut p99 from X to Y ms"; "the queue reaches its limit at R req/s, 429s begin at R"."""
+    """The README's verdicts: one batching verdict per batched policy, one saturation verdict per policy."""
     raise NotImplementedError(
-        "'at R req/s <policy> batching cut p99 from X to Y ms' for a rate between the capacities; "
-        "'<policy>: the queue reaches its limit (L) at R req/s, 429s begin at R req/s'"
+        "The README's verdicts, every figure read from the runs: where batching cut p99 or did not, where each "
+        "queue reached its limit and 429s began ('no swept rate'), or 'never saturated'. "
+        "Taught in notebook 07, section 6; stuck: README.md, Hints."
     )
 
 
@@ -53,7 +54,7 @@ def markdown(data: dict) -> str:
 def write_proof_report(out_dir: Path, data: dict) -> dict[str, Path]:
     """report.md, report.json and report.png (latency by offered load, queue depth at overload, 429 share)."""
     raise NotImplementedError(
-        "new_figure(3): p50/p99 by offered rate per policy, queue depth over time at the highest rate, "
-        "429 share by rate; then write_report(out_dir, title=, markdown=markdown(data), data=data, "
-        "figure=)"
+        "report.md (markdown(data)), report.json (data) and report.png with three plots: latency by offered load "
+        "per policy, queue depth over time at the highest rate, 429 share by rate. "
+        "Taught in notebook 07, section 9; stuck: README.md, Hints."
     )

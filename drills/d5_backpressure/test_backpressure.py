@@ -24,10 +24,14 @@ def test_capacity_is_found_within_25_percent_of_the_analytic_value(drill, fake_c
     found = drill.module("capacity").find_capacity(
         url, slo_p99_ms=SLO_P99_MS, start_rate=start_rate(capacity), probe_s=PROBE_S, max_requests=2000, precision=0.25
     )
-    assert found.requests <= 2000, f"the search spent {found.requests} requests, over its budget of 2000"
+    assert found.requests <= 2000, (
+        f"the search spent {found.requests} requests, over max_requests=2000: a probe, or a repeat, that would pass "
+        "the budget is not run (README, Capacity search)"
+    )
     assert found.rate is not None and 0.75 * capacity <= found.rate <= 1.25 * capacity, (
         f"capacity found {found.rate} req/s with batching {batching}; the {fake_cost} sustains {capacity:.1f} "
-        "req/s: bracket (double until a probe fails), then bisect; a probe passes with p99 under the SLO and no 429"
+        "req/s: the README's capacity search (double the rate until a probe fails, then bisect the bracket); a probe "
+        "passes when every request was answered 200 and its p99 is under the SLO"
     )
 
 

@@ -5,7 +5,8 @@
 
 The exit status says what happened (``mlcourse.drill_commands.d6_hybrid_pipeline``): 0 every row scored, 5 every
 row written but some without a prediction (their reason is in the output), 2 bad arguments or
-input (a missing column), 3 the API cannot be reached, 4 ``--url`` is not the API's base URL.
+input (no such file, a missing column: checked before the URL, so it wins over a bad ``--url``), 3 the API
+cannot be reached, 4 ``--url`` is not the API's base URL.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ from .pipeline import MissingColumn, read_rows, score_rows
 
 async def run(args: argparse.Namespace, writer: ResultWriter, progress: tqdm) -> dict:
     raise NotImplementedError(
-        "read_rows -> score_rows with a SentimentClient, writing with writer.write, skipping writer.done"
+        "d6: run must score the input's rows through the API into the writer, skipping the ids it has done, and "
+        "return the counts for the JSON line. Taught in notebook 08, sections 5 and 7; stuck: README.md, Hints."
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     raise NotImplementedError(
-        'main: each outcome its exit status (the docstring above, README.md "The command"), '
-        "with a message naming the problem; the stages under a tqdm bar; the counts as JSON last"
+        "d6: main must give each outcome its exit status with a message naming the problem (README.md, The "
+        "command), show progress on stderr and print the counts as JSON last. Taught in notebook 08, section 6; "
+        "stuck: README.md, Hints."
     )

@@ -38,12 +38,18 @@ def backoff_delay(attempt: int, *, base_s: float = 0.1, cap_s: float = 5.0, rng:
     Uniform in [0, min(cap, base * 2**attempt)]: the ceiling doubles each time, and the draw
     spreads clients that failed together, so they do not all come back at the same instant.
     """
-    raise NotImplementedError("the ceiling is min(cap_s, base_s * 2**attempt); draw uniformly below it (full jitter)")
+    raise NotImplementedError(
+        "d6: backoff_delay must return a full-jitter wait, uniform in [0, min(cap, base * 2**attempt)] (README.md, "
+        "The client). Taught in notebook 08, section 3; stuck: README.md, Hints."
+    )
 
 
 def retry_after_s(response: httpx.Response) -> float | None:
     """The server's ``Retry-After`` in seconds (delay-seconds form), or None when absent or unreadable."""
-    raise NotImplementedError("read the Retry-After header as seconds; None when it is absent or not a number")
+    raise NotImplementedError(
+        "d6: retry_after_s must return the server's Retry-After in seconds, or None when there is none to read. "
+        "Taught in notebook 08, section 3; stuck: README.md, Hints."
+    )
 
 
 class SentimentClient:
@@ -81,17 +87,20 @@ class SentimentClient:
     async def classify(self, text: str, *, deadline_s: float | None = None) -> dict[str, Any]:
         """``{"label", "score"}`` for ``text``, or a typed error saying why not."""
         raise NotImplementedError(
-            "loop over attempts: post {'text': text} with a timeout; 200 -> JSON; 429/503/transport error -> wait "
-            "Retry-After or backoff_delay, within the deadline; any status but 200, 429 and 503 (a 4xx, or a 500, "
-            "502 or 504) -> RequestRejected at once, never retried; an answer that is not "
-            "the API's -> the ConfigurationError of misdirected()"
+            "d6: classify must return the API's {label, score} for the text, retrying 429, 503 and transport errors "
+            "as README.md, The client says, or raise the typed error that says why not. Taught in notebook 08, "
+            "section 3; stuck: README.md, Hints."
         )
 
 
 def misdirected(response: httpx.Response, base_url: str) -> ConfigurationError | None:
     """The ``ConfigurationError`` when ``response`` cannot come from the sentiment API at ``base_url``, else None:
-    a 404 or 405 (no such route there), a 200 that is not a prediction, another 4xx without the error body."""
-    raise NotImplementedError("misdirected: tell a wrong base URL from one text's failure (README.md, The client)")
+    a 404 or 405 (no such route there), a 200 that is not a prediction, another 4xx without the error body
+    (a 429 or 503 never is, body or not). ``tried`` is the request's URL."""
+    raise NotImplementedError(
+        "d6: misdirected must return the ConfigurationError for an answer the sentiment API cannot have sent, "
+        "else None (README.md, The client). Taught in notebook 08, section 3; stuck: README.md, Hints."
+    )
 
 
 def json_with(response: httpx.Response, *keys: str) -> dict[str, Any] | None:

@@ -117,7 +117,8 @@ def run_to_end() -> Callable[..., subprocess.CompletedProcess]:
                         )
                     if now > give_up:
                         pytest.fail(
-                            f"the pipeline did not finish within {limit_s:.0f} s ({written} of {rows} rows in --out)"
+                            f"the pipeline did not finish within {limit_s:.0f} s ({written} of {rows} rows in --out): "
+                            "score --concurrency rows at once, and give up on a text at its --deadline"
                         )
                     time.sleep(0.05)
             finally:

@@ -21,16 +21,21 @@ class ResultWriter:
 
     def __init__(self, path: Path) -> None:
         raise NotImplementedError(
-            "open self.path for appending (header if new); put the ids already in the file in self.done; drop a last line cut short by a crash"
+            "d6: ResultWriter(path) must carry on an existing output (done holds its ids, a line cut short by a crash "
+            "is gone) or start a new one. Taught in notebook 08, section 7; stuck: README.md, Hints."
         )
 
     def write(self, outcome: Outcome) -> None:
         raise NotImplementedError(
-            "one csv row (id, label, score, error), then flush: a crash must not lose written rows"
+            "d6: write must append the outcome as one id,label,score,error line (an error text on one line, its "
+            "newlines become spaces) that a crash of the process cannot lose. Taught in notebook 08, section 7; "
+            "stuck: README.md, Hints."
         )
 
     def close(self) -> None:
-        raise NotImplementedError("close the file")
+        raise NotImplementedError(
+            "d6: close must release the output file. Taught in notebook 08, section 7; stuck: README.md, Hints."
+        )
 
     def __enter__(self) -> Self:
         return self
@@ -41,4 +46,7 @@ class ResultWriter:
 
 def drop_partial_last_line(path: Path) -> None:
     """Truncate ``path`` after its last newline (a line without one was cut by a crash)."""
-    raise NotImplementedError("truncate the file after its last newline")
+    raise NotImplementedError(
+        "d6: drop_partial_last_line must leave the file ending at its last newline. Taught in notebook 08, "
+        "section 7; stuck: README.md, Hints."
+    )

@@ -39,7 +39,7 @@ class Outcome:
 
 @dataclass
 class Counts:
-    rows_in: int = 0  # read from the input
+    rows_in: int = 0  # read from the input, skipped ones included
     rows_skipped: int = 0  # already in the output (resumed)
     rows_ok: int = 0
     rows_failed: int = 0
@@ -48,7 +48,8 @@ class Counts:
 def read_rows(path: Path, *, id_column: str = "id", text_column: str = "text", batch_rows: int = 1000) -> Iterator[Row]:
     """(id, text) pairs from a CSV, ``batch_rows`` at a time from a lazy scan: the file is never loaded whole."""
     raise NotImplementedError(
-        "pl.scan_csv(path, infer_schema=False); raise MissingColumn for a missing column; yield rows from .collect_batches(chunk_size=batch_rows)"
+        "d6: read_rows must yield (id, text) pairs from a lazy scan, batch_rows at a time, ids as written, and raise "
+        "MissingColumn naming a missing column. Taught in notebook 08, sections 1 and 6; stuck: README.md, Hints."
     )
 
 
@@ -73,11 +74,14 @@ async def score_rows(
     others and the error comes out (an ``asyncio.TaskGroup``: notebook 08, section 5).
     """
     raise NotImplementedError(
-        "a reader, `concurrency` scorers and a writer joined by asyncio.Queue(queue_rows) (0: unbounded); the reader "
-        "awaits put() so it waits while the stages are full; one end marker per scorer, a writer that stops once "
-        "every scorer has finished, the stages in an asyncio.TaskGroup; on_row once per row written or skipped"
+        "d6: score_rows must score every row once with at most `concurrency` in flight and a bounded read-ahead, end "
+        "when its input ends, and stop every stage when one raises (README.md, The pipeline). Taught in notebook 08, "
+        "sections 2 and 5; stuck: README.md, Hints."
     )
 
 
 async def score_one(client, row_id: str, text: str) -> Outcome:
-    raise NotImplementedError("await client.classify(text); a SentimentClientError becomes Outcome(row_id, error=...)")
+    raise NotImplementedError(
+        "d6: score_one must return the row's Outcome: its prediction, or the reason a text failed; any other error "
+        "goes on up. Taught in notebook 08, section 5; stuck: README.md, Hints."
+    )

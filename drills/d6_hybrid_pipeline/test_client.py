@@ -6,6 +6,8 @@ import itertools
 import random
 import statistics
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
@@ -27,6 +29,20 @@ def classify(client_module, run, url, text=TEXT, limit_s=30.0, **options):
             return await client.classify(text)
 
     return run(call(), limit_s)
+
+
+E = TypeVar("E", bound=Exception)
+
+
+def raised(error_type: type[E], call: Callable[[], object], rule: str) -> E:
+    """The ``error_type`` that ``call()`` raised; else a failure naming what came instead and the README's rule."""
+    try:
+        got = call()
+    except error_type as error:
+        return error
+    except Exception as error:  # noqa: BLE001 - the message names it
+        pytest.fail(f"classify raised {error!r}, not {error_type.__name__}: {rule}")
+    pytest.fail(f"classify returned {got!r}, expected {error_type.__name__}: {rule}")
 
 
 @pytest.mark.points(2)
@@ -52,7 +68,9 @@ def test_retries_429_503_and_transport_errors(client_module, run, misbehaving):
         server.script(["429", "503", "drop", "503-bare", "ok"])
         answer = classify(client_module, run, server.url, backoff_base_s=0.01)
     seen = [arrival.behaviour for arrival in server.attempts_of(TEXT)]
-    assert answer == fake_prediction(TEXT)
+    assert answer == fake_prediction(TEXT), (
+        f"classify returned {answer!r}: return the API's answer once a retry gets it"
+    )
     assert seen == ["429", "503", "drop", "503-bare", "ok"], (
         f"the server saw {seen}: retry 429, 503 and transport errors"
     )
@@ -65,7 +83,10 @@ def test_no_retry_before_retry_after(client_module, run, misbehaving):
         server.script(["429", "503", "ok"])
         classify(client_module, run, server.url, backoff_base_s=0.001)
     attempts = server.attempts_of(TEXT)
-    assert len(attempts) == 3, f"expected 3 attempts (429, 503, ok), the server saw {len(attempts)}"
+    assert len(attempts) == 3, (
+        f"expected 3 attempts (429, 503, ok), the server saw {len(attempts)}: retry a 429 or 503 once its "
+        "Retry-After has passed"
+    )
     early = server.early_retries()
     assert not early, "retried before Retry-After said: " + "; ".join(
         f"{b.arrived - a.answered:.3f} s after a {a.behaviour}" for a, b in early
@@ -98,10 +119,11 @@ def test_backoff_is_exponential_with_jitter(client_module, run, misbehaving):
 @pytest.mark.points(2)
 def test_a_4xx_is_never_retried(client_module, run, misbehaving):
     """a 422 raises RequestRejected with the server's status and message after exactly one attempt"""
-    with misbehaving() as server, pytest.raises(RequestRejected) as caught:
-        classify(client_module, run, server.url, text=REFUSED_TEXT)
-    assert caught.value.status == 422 and "refused" in caught.value.message, (
-        f"RequestRejected must carry the status (422) and the API's message, got {caught.value!r}"
+    rule = "any status but 200, 429 and 503 raises RequestRejected(status, code, message) at once, never retried"
+    with misbehaving() as server:
+        rejected = raised(RequestRejected, lambda: classify(client_module, run, server.url, text=REFUSED_TEXT), rule)
+    assert rejected.status == 422 and "refused" in rejected.message, (
+        f"RequestRejected must carry the status (422) and the API's message, got {rejected!r}"
     )
     assert len(server.attempts_of(REFUSED_TEXT)) == 1, "a 4xx other than 429 must not be retried"
 
@@ -133,7 +155,7 @@ def test_a_slow_answer_times_out_and_is_retried(client_module, run, misbehaving)
         start = time.monotonic()
         answer = classify(client_module, run, server.url, timeout_s=0.3, backoff_base_s=0.01)
         took = time.monotonic() - start
-    assert answer == fake_prediction(TEXT)
+    assert answer == fake_prediction(TEXT), f"classify returned {answer!r}: retry a timed-out call until the answer"
     assert took < 1.5, f"took {took:.2f} s: a call must give up after timeout_s (0.3 s) and retry, not wait 2 s"
 
 
@@ -143,11 +165,17 @@ def test_the_total_deadline_is_kept(client_module, run, misbehaving):
     with misbehaving(retry_after_s=1) as server:
         server.script(["503"] * 50)
         start = time.monotonic()
-        with pytest.raises(DeadlineExceeded) as caught:
-            classify(client_module, run, server.url, deadline_s=1.5, max_attempts=50)
+        late = raised(
+            DeadlineExceeded,
+            lambda: classify(client_module, run, server.url, deadline_s=1.5, max_attempts=50),
+            "DeadlineExceeded as soon as the next wait would pass the total deadline",
+        )
         took = time.monotonic() - start
-    assert took < 1.8, f"DeadlineExceeded came after {took:.2f} s: give up by the deadline (1.5 s)"
-    assert "503" in str(caught.value), f"say what the last attempt got (HTTP 503): {caught.value}"
+    assert took < 1.8, (
+        f"DeadlineExceeded came after {took:.2f} s: raise it as soon as the next wait would pass the deadline (1.5 s), "
+        "not after the wait"
+    )
+    assert "503" in str(late), f"DeadlineExceeded must say what the last attempt got (HTTP 503): {late}"
 
 
 @pytest.mark.points(1)
@@ -155,10 +183,17 @@ def test_retries_are_limited(client_module, run, misbehaving):
     """after max_attempts refusals, RetriesExhausted says how many attempts and what the last one got"""
     with misbehaving(retry_after_s=0) as server:
         server.script(["429"] * 20)
-        with pytest.raises(RetriesExhausted) as caught:
-            classify(client_module, run, server.url, max_attempts=3, backoff_base_s=0.01)
-    assert len(server.attempts_of(TEXT)) == 3, "make exactly max_attempts attempts"
-    assert caught.value.attempts == 3 and "429" in caught.value.last, f"got {caught.value!r}"
+        exhausted = raised(
+            RetriesExhausted,
+            lambda: classify(client_module, run, server.url, max_attempts=3, backoff_base_s=0.01),
+            "after max_attempts attempts, RetriesExhausted says how many and what the last one got",
+        )
+    assert len(server.attempts_of(TEXT)) == 3, (
+        f"the server saw {len(server.attempts_of(TEXT))} attempts with max_attempts=3: make exactly max_attempts"
+    )
+    assert exhausted.attempts == 3 and "429" in exhausted.last, (
+        f"RetriesExhausted must say how many attempts (3) and what the last one got (HTTP 429), got {exhausted!r}"
+    )
 
 
 @pytest.mark.points(1)
@@ -166,9 +201,11 @@ def test_a_wrong_base_url_is_a_configuration_error(client_module, run, misbehavi
     """given the endpoint (.../api/sentiment) as the base URL, the 404 raises ConfigurationError naming both URLs"""
     with misbehaving() as server:
         wrong = f"{server.url}/api/sentiment"
-        with pytest.raises(ConfigurationError) as caught:
-            classify(client_module, run, wrong, backoff_base_s=0.01)
-    error = caught.value
+        error = raised(
+            ConfigurationError,
+            lambda: classify(client_module, run, wrong, backoff_base_s=0.01),
+            "a 404 or 405 means the base URL is wrong: classify raises the ConfigurationError of misdirected() at once",
+        )
     assert error.tried == f"{wrong}/api/sentiment" and error.base_url.rstrip("/") == wrong, (
         f"ConfigurationError(tried, answer, base_url) must carry the URL that answered 404 and the client's base URL, "
         f"got tried={error.tried!r}, base_url={error.base_url!r}"

@@ -89,7 +89,10 @@ def attempted(chaos_run) -> None:
     missing = [text for text in chaos_run["texts"] if text not in seen]
     result = chaos_run["result"]
     why = chaos_run["failure"] or (result.stderr[-1500:] if result is not None else "")
-    assert not missing, f"{len(missing)} of {ROWS} texts never reached the server: {why}"
+    assert not missing, (
+        f"{len(missing)} of {ROWS} texts never reached the server: read every row and send each text once it is "
+        f"not yet in --out: {why}"
+    )
 
 
 @pytest.mark.points(3)
@@ -132,7 +135,10 @@ def test_in_flight_never_exceeds_concurrency(chaos_run):
     """requests in flight, counted at the server, never exceed --concurrency"""
     attempted(chaos_run)
     peak = chaos_run["server"].max_in_flight
-    assert 1 <= peak <= CONCURRENCY, f"the server saw {peak} requests at once with --concurrency {CONCURRENCY}"
+    assert 1 <= peak <= CONCURRENCY, (
+        f"the server saw {peak} requests at once with --concurrency {CONCURRENCY}: at most --concurrency requests in "
+        "flight (README.md, The command)"
+    )
 
 
 @pytest.mark.points(2)
@@ -144,7 +150,8 @@ def test_no_retry_before_retry_after_in_the_pipeline(chaos_run):
     assert refusals, "the server sent no 429/503 with Retry-After: the check saw nothing to grade"
     early = server.early_retries()
     assert not early, (
-        f"{len(early)} retries came before Retry-After (e.g. {early[0][1].arrived - early[0][0].answered:.3f} s after)"
+        f"{len(early)} retries came before Retry-After (e.g. {early[0][1].arrived - early[0][0].answered:.3f} s after): "
+        "send a text again only once the Retry-After of its last 429 or 503 has passed"
     )
 
 
@@ -358,6 +365,26 @@ def test_resume_after_a_kill_completes_without_duplicates(
     texts = {f"row-{i}": text for i, text in enumerate(texts_in_order(source))}
     again = [row_id for row_id in written_before if texts[row_id] in resent]
     assert not again, f"{len(again)} rows already written were sent again: skip the ids already in --out"
+
+
+@pytest.mark.points(1)
+def test_an_error_text_with_newlines_is_written_on_one_line(drill, tmp_path):
+    """an error text with newlines in it (a server's message) is written on one line: one outcome, one line"""
+    output, pipeline = drill.module("output"), drill.module("pipeline")
+    path = tmp_path / "out.csv"
+    reason = "RequestRejected: HTTP 500 model_failed: first line\nsecond line\r\nthird line"
+    with output.ResultWriter(path) as writer:
+        writer.write(pipeline.Outcome("row-0", error=reason))
+        writer.write(pipeline.Outcome("row-1", label="positive", score=0.9))
+    newlines = path.read_bytes().count(b"\n")
+    assert newlines == 3, (
+        f"a header and two outcomes took {newlines} newlines, not 3: csv.writer quotes a newline inside a field "
+        "and keeps it, so a crash can cut such a row after that newline and resume keeps half of it. Write an "
+        "error text on one line: each newline in it becomes a space"
+    )
+    rows = output_rows(path)
+    kept = rows[0]["error"].split() if rows and rows[0]["id"] == "row-0" else []
+    assert kept == reason.split(), f"the error text came back as {kept}: keep every word of it, {reason.split()}"
 
 
 def texts_in_order(source: Path) -> list[str]:

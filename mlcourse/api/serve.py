@@ -44,8 +44,9 @@ def build_app(
 def batching_options(args: argparse.Namespace) -> dict[str, Any]:
     """The ``create_app`` limits the command line set (the rest keep the drill's defaults).
 
-    ``none`` is a batch size of 1; ``adaptive`` runs a batch as soon as the model is free (the window
-    only caps the wait); ``window`` is the drill's size-or-timeout flush.
+    ``none`` is a batch size of 1; ``adaptive``: a batch runs as soon as the model is free, with what
+    waited meanwhile, up to ``max_batch_size`` (``max_wait_ms`` is never waited out on an idle model);
+    ``window`` is the drill's size-or-timeout flush.
     """
     options = {
         "max_batch_size": 1 if args.batching == "none" else args.max_batch_size,
@@ -98,7 +99,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--batching",
         choices=["window", "adaptive", "none"],
         default="window",
-        help="window (the drill's size-or-timeout), adaptive (run when the model is free), none",
+        help="window (the drill's size-or-timeout), adaptive (a batch runs as soon as the model is free), none",
     )
     parser.add_argument("--max-batch-size", type=int, default=None, help="texts per model call (1: no batching)")
     parser.add_argument("--max-wait-ms", type=float, default=None, help="longest wait for a batch to fill")

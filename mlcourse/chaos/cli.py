@@ -26,7 +26,7 @@ from mlcourse.api.process import served
 from mlcourse.chaos.bodies import BodyTally, fuzz_bodies, poster
 from mlcourse.chaos.frames import FrameTally, fuzz_frames
 from mlcourse.chaos.kills import KillTally, kill_workers
-from mlcourse.impl import load_drill, reference_impl
+from mlcourse.impl import exit_unless_finished, load_drill, reference_impl
 from mlcourse.paths import BUILD_DIR
 from mlcourse.port.penguin_model import DEFAULT_OUT, build, load_model
 from mlcourse.reports import new_figure, write_report
@@ -139,6 +139,7 @@ Implementation `{args.impl}`, seed {args.seed}, model {"fake" if args.fake else 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    exit_unless_finished(args.impl, "d1_sentiment_api", "d4_port_server", needed_by="python -m mlcourse.chaos")
     print(f"1/3: {args.bodies} fuzzed HTTP bodies against the d1 API ...", flush=True)
     bodies, http = run_bodies(args)
     print(f"2/3: {args.frames} fuzzed frames through the d4 decoder and worker ...", flush=True)

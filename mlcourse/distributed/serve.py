@@ -23,7 +23,7 @@ from mlcourse.api.models import add_model_options
 from mlcourse.distributed import cluster
 from mlcourse.distributed.app import APP_NAME, QUEUE_LIMIT, run, sentiment_app
 from mlcourse.distributed.model import ModelSpec
-from mlcourse.impl import reference_impl
+from mlcourse.impl import exit_unless_finished, reference_impl
 
 EXIT_NO_CLUSTER = 3  # RAY_ADDRESS names a cluster this machine cannot join (the message says why)
 
@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    exit_unless_finished(args.impl, "d1_sentiment_api", needed_by="python -m mlcourse.distributed.serve")
     spec = ModelSpec(model=args.model, fake=args.fake)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop the same way as on Ctrl-C
     started = time.perf_counter()

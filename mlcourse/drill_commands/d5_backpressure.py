@@ -1,7 +1,8 @@
 """Drill d5's command line, once for the starter and the reference: ``python -m <package> --out DIR``.
 
 Each implementation's ``__main__`` passes its own ``run_proof`` and ``POLICIES``; this module parses
-the arguments, runs the proof and prints its verdicts.
+the arguments, refuses in one line while this drill or the d1 it serves is unwritten, runs the proof and
+prints its verdicts.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ from typing import Any
 
 from mlcourse.api.models import add_model_options
 from mlcourse.api.process import ServerError
-from mlcourse.impl import implementation_of
+from mlcourse.impl import exit_unless_finished, implementation_of
 from mlcourse.paths import BUILD_DIR
+
+# Waiting requests beyond which each server answers 429, as in the real-model check: at twice a capacity C
+# it fills in about 16 / C s, within one run, where d1's own limit of 200 would take longer than a run.
+QUEUE_LIMIT = 16
 
 
 def main(
@@ -33,9 +38,18 @@ def main(
     parser.add_argument("--policies", default=",".join(policies), help="comma-separated: none,window,adaptive")
     parser.add_argument("--probe-s", type=float, default=2.0, help="seconds per capacity probe")
     parser.add_argument("--run-s", type=float, default=3.0, help="seconds per sweep run")
+    parser.add_argument(
+        "--queue-limit",
+        type=int,
+        default=QUEUE_LIMIT,
+        help="each server's queue limit, small enough to fill within a run at twice a capacity (default: %(default)s)",
+    )
     parser.add_argument("--start-rate", type=float, default=10.0)
     parser.add_argument("--max-rate", type=float, default=2000.0)
     args = parser.parse_args(argv)
+    # The proof runs this drill's own pieces and serves d1 of --impl: say in one line which is unwritten.
+    exit_unless_finished(implementation_of(package), "d5_backpressure", needed_by=f"python -m {package}")
+    exit_unless_finished(args.impl, "d1_sentiment_api", needed_by=f"python -m {package}")
     try:
         data = run_proof(
             args.out,
@@ -45,6 +59,7 @@ def main(
             policies=tuple(args.policies.split(",")),
             probe_s=args.probe_s,
             run_s=args.run_s,
+            queue_limit=args.queue_limit,
             start_rate=args.start_rate,
             max_rate=args.max_rate,
         )

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from mlcourse.api.models import default_threads
 from mlcourse.encoder.latency import BACKENDS, BATCHES, LENGTHS
-from mlcourse.impl import reference_impl
+from mlcourse.impl import exit_unless_finished, reference_impl
 from mlcourse.paths import BUILD_DIR, REPO_ROOT
 
 OUT_DIR = BUILD_DIR / "encoder"
@@ -326,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
+    if not args.no_load:  # the load runs come last: say at once that they cannot run
+        exit_unless_finished(args.impl, "d1_sentiment_api", needed_by="python -m mlcourse.encoder bench")
     from mlcourse.encoder.standin import make_distilbert_standin
     from mlcourse.reports import write_report
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from mlcourse.grading.gradebook import Check, Metric, parse_metric
+from mlcourse.grading.gradebook import Check, Metric, failure_message, parse_metric
 
 NEEDS_REVIEW = "needs review"
 
@@ -44,9 +44,7 @@ def junit_outcomes(path: Path) -> tuple[dict[str, tuple[bool, str, dict[str, Met
         classname, name = case.get("classname", ""), case.get("name", "")
         nodeid = f"{classname.replace('.', '/')}.py::{name}"
         problem = next((case.find(tag) for tag in ("failure", "error", "skipped") if case.find(tag) is not None), None)
-        message = (
-            "" if problem is None else next(iter((problem.get("message") or "").strip().splitlines()), problem.tag)
-        )
+        message = "" if problem is None else failure_message(problem.get("message") or "") or problem.tag
         figures = {p.get("name", ""): parse_metric(p.get("value", "")) for p in case.iter("property")}
         if nodeid in outcomes:  # a second entry for one test: an error in its teardown
             was_passed, was_message, was_figures = outcomes[nodeid]

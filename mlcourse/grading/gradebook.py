@@ -53,6 +53,23 @@ def parse_metric(text: str) -> Metric:
         return {"value": text, "unit": ""}
 
 
+def failure_message(exception_text: str) -> str:
+    """The check's own sentence from pytest's text of the exception (``AssertionError: msg\\nassert ...``).
+
+    pytest's assert rewriting (the ``assert`` line, its ``+ where`` details) and the bare exception names of a
+    failed assert or ``pytest.fail`` would bury what the learner must change; another exception keeps its name.
+    """
+    lines = []
+    for line in exception_text.strip().splitlines():
+        if line.startswith("assert "):
+            break
+        lines.append(line.strip())
+    text = " ".join(line for line in lines if line) or exception_text.strip()
+    for prefix in ("AssertionError: ", "Failed: "):
+        text = text.removeprefix(prefix)
+    return text
+
+
 class Gradebook:
     """Collects pointed checks during a pytest run and renders the result."""
 

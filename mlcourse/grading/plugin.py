@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from mlcourse.grading.gradebook import Check, Gradebook
+from mlcourse.grading.gradebook import Check, Gradebook, failure_message
 from mlcourse.impl import DRILL_FOLDER, Drill, Implementation, ImplementationError
 from mlcourse.paths import REPO_ROOT
 
@@ -117,11 +117,12 @@ class PhaseRecorder:
             return
         message = ""
         if report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
             lines = report.longreprtext.strip().splitlines()
-            message = next((line for line in reversed(lines) if line.startswith("E ")), lines[-1] if lines else "")
+            message = failure_message(crash.message) if crash is not None else (lines[-1] if lines else "")
         elif report.skipped:
             message = "skipped: a pointed check earns nothing unless it runs"
-        self.book.record_phase(report.nodeid, report.passed, message.removeprefix("E").strip())
+        self.book.record_phase(report.nodeid, report.passed, message)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mlcourse.api.models import add_model_options
 from mlcourse.api.process import ServerError, served
-from mlcourse.impl import reference_impl
+from mlcourse.impl import exit_unless_finished, reference_impl
 from mlcourse.loadtest.measure import P99_TARGET_MS, Run, measure, sweep
 from mlcourse.loadtest.render import HEADER, format_row, write
 from mlcourse.paths import BUILD_DIR, REPO_ROOT
@@ -46,6 +46,7 @@ def print_run(run: Run, note: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    exit_unless_finished(args.impl, "d1_sentiment_api", needed_by="python -m mlcourse.loadtest")
     rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
     model = str(args.fake) if args.fake else args.model or "default (data/models/sentiment-minilm)"
     config = {"impl": args.impl, "model": model, "rates": rates, "duration_s": args.duration}

@@ -30,7 +30,7 @@ from typing import Any
 from mlcourse.api.contract import MAX_BATCH_SIZE
 from mlcourse.api.models import default_threads
 from mlcourse.api.process import served
-from mlcourse.impl import reference_impl
+from mlcourse.impl import exit_unless_finished, reference_impl
 from mlcourse.loadtest.ceiling import generator_ceiling
 from mlcourse.loadtest.closed_loop import run_closed_loop
 from mlcourse.loadtest.generator import SAMPLE_TEXTS, distinct_text, loopback_client, open_connections, sentiment_sender
@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy meanwhile")
     parser.add_argument("--out", type=Path, default=BUILD_DIR / "loadtest" / "efficiency")
     args = parser.parse_args(argv)
+    exit_unless_finished(args.impl, "d1_sentiment_api", needed_by="python -m mlcourse.loadtest.efficiency")
     args.out.mkdir(parents=True, exist_ok=True)
     data = run(args.impl, args.batching, args.threads, args.duration, args.out, args.profile, args.model)
     markdown = render(data)

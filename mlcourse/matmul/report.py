@@ -12,7 +12,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from mlcourse.impl import load_drill, reference_impl
+from mlcourse.impl import exit_unless_finished, load_drill, reference_impl
 from mlcourse.paths import BUILD_DIR
 from mlcourse.reports import new_figure
 from mlcourse.reports import write_report as write_files
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
+    exit_unless_finished(args.impl, "d2_jit_matmul", needed_by="python -m mlcourse.matmul.report")
     bench = load_drill(args.impl, "d2_jit_matmul").module("bench")
     sizes = args.sizes or bench.SIZES
     report = bench.run_benchmark(sizes=sizes, repeats=args.repeats)

@@ -30,7 +30,7 @@ from typing import Any
 from mlcourse.api.models import FakeCost
 from mlcourse.api.process import served
 from mlcourse.drill_commands.d6_hybrid_pipeline import EXIT_OK, EXIT_ROWS_FAILED, probe_api
-from mlcourse.impl import Drill, load_drill, reference_impl
+from mlcourse.impl import Drill, exit_unless_finished, load_drill, reference_impl
 from mlcourse.paths import BUILD_DIR
 from mlcourse.pipeline.compare import compare, markdown_table
 from mlcourse.pipeline.csvgen import write_sentiment_csv
@@ -170,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.url and (problem := probe_api(args.url)):  # unreachable, or not the API's base URL
         parser.exit(problem[0], f"error: {problem[1]}\n")
+    served_drill = () if args.url else ("d1_sentiment_api",)  # --url: the API runs elsewhere, not this impl's d1
+    exit_unless_finished(
+        args.impl, "d4_port_server", *served_drill, DRILL, needed_by="python -m mlcourse.pipeline.bench"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     drill = load_drill(args.impl, DRILL)
     print("1/4 REST vs gRPC vs port", flush=True)

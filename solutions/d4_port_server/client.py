@@ -51,7 +51,7 @@ class WorkerClient:
         return self.process.pid
 
     async def request(self, features: Sequence[float]) -> dict[str, Any]:
-        """Send one request and wait (without a time limit: the caller sets one) for its reply."""
+        """Send one request and return the prediction its reply carries (no time limit: the caller sets one)."""
         if not all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in features):
             raise PredictionError("features must be numbers (ints or floats; not strings, not booleans)")
         values = [float(x) for x in features]

@@ -1,9 +1,10 @@
 """Find a configuration's capacity: the highest rate with p99 under the SLO and no 429, by bracketing.
 
 Double the rate until a probe fails (or halve it until one passes): that brackets the capacity.
-Then probe the geometric middle of the bracket until it is narrower than ``precision``, or until
-the next probe would spend more requests than the budget has left. A failed probe is repeated once
-before the rate counts as failed: on a shared machine one scheduling hiccup can make a p99.
+Then probe the geometric middle of the bracket until it is narrower than ``precision`` (lowest failing
+rate / highest passing rate <= 1 + precision), or until the next probe would spend more requests than
+the budget has left. A failed probe is repeated once before the rate counts as failed (one scheduling
+hiccup of a shared machine can make a p99); a repeat over budget is not run, and the rate counts as failed.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every server runs in its own process on loopback (``mlcourse.api.process.served``), all at once,
 so every policy is measured in the same conditions. Bounded: each capacity search spends at most
-``max_requests`` requests, each sweep run lasts ``run_s``, and no rate exceeds ``max_rate``.
+``max_requests`` requests, each sweep run lasts ``run_s``, and a rate above ``max_rate`` is clamped to it.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ SWEEP_FACTORS = (0.5, 1.0, 2.0)  # below, at and above each capacity
 
 
 def sweep_rates(capacities: dict[str, float | None], focus_rate: float, max_rate: float) -> list[float]:
-    """The same rates for every policy: half, once and twice each capacity, and the focus rate."""
-    rates = {focus_rate}
-    for capacity in capacities.values():
-        if capacity:
-            rates.update(round(factor * capacity, 1) for factor in SWEEP_FACTORS)
-    return sorted(rate for rate in rates if 0 < rate <= max_rate)
+    """The same rates for every policy: half, once and twice each capacity, and the focus rate.
+
+    A rate above ``max_rate`` is clamped to ``max_rate`` (so the sweep still ends at an overload when
+    the bound allows one); rates are rounded to 0.1 req/s and each appears once, in increasing order.
+    """
+    rates = {
+        focus_rate,
+        *(factor * capacity for capacity in capacities.values() if capacity for factor in SWEEP_FACTORS),
+    }
+    return sorted({round(min(rate, max_rate), 1) for rate in rates if rate > 0})
 
 
 def queue_limit_of(base_url: str) -> int | None:
@@ -59,6 +63,7 @@ def run_proof(
     """Find each policy's capacity, sweep the same rates on each, write report.md/.json/.png; return the data."""
     started = time.monotonic()
     out_dir = Path(out_dir)
+    focus_rate = sweep_rates({}, focus_rate, max_rate)[0]  # as swept (clamped, rounded): verdicts name swept rates
     policy_data: dict[str, dict[str, Any]] = {}
     with ExitStack() as stack:
         urls = {
@@ -97,7 +102,9 @@ def run_proof(
             "focus_rate": focus_rate,
             "probe_s": probe_s,
             "run_s": run_s,
+            "max_rate": max_rate,
             "max_requests_per_search": max_requests,
+            "precision": precision,
         },
         "rates": rates,
         "policies": policy_data,

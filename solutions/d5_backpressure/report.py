@@ -6,39 +6,43 @@ from pathlib import Path
 
 from mlcourse.reports import new_figure, write_report
 
-SATURATED = 0.9  # a queue this close to its limit is full
+SATURATED = 0.9  # a run whose max_depth reaches this share of the queue limit filled the queue
 
 
 def run_at(runs: list[dict], rate: float) -> dict | None:
     return next((run for run in runs if run["rate"] == rate), None)
 
 
+def _batching_verdict(data: dict, name: str) -> str:
+    """At the highest swept rate above the unbatched capacity and at most ``name``'s (else the focus rate)."""
+    unbatched, policy = data["policies"]["none"], data["policies"][name]
+    low, high = unbatched["capacity"]["rate"] or 0.0, policy["capacity"]["rate"] or 0.0
+    rate = max((r for r in data["rates"] if low < r <= high), default=data["config"]["focus_rate"])
+    before, after = run_at(unbatched["runs"], rate), run_at(policy["runs"], rate)
+    assert before is not None and after is not None, f"every policy runs every swept rate, {rate:g} too"
+    figures = f"{before['p99_ms']:.0f} to {after['p99_ms']:.0f} ms"
+    if after["p99_ms"] < before["p99_ms"]:
+        return f"at {rate:g} req/s {name} batching cut p99 from {figures}"
+    return f"at {rate:g} req/s {name} batching did not cut p99: {figures}"
+
+
+def _saturation_verdict(name: str, policy: dict) -> str:
+    """Where the queue first reached its limit and where 429s began, or that neither happened."""
+    limit, runs = policy["queue_limit"], policy["runs"]
+    full = next((r["rate"] for r in runs if r["max_depth"] >= SATURATED * limit), None)
+    shed = next((r["rate"] for r in runs if r["share_429"] > 0), None)
+    if full is None and shed is None:
+        return f"{name}: never saturated up to {runs[-1]['rate']:g} req/s (queue limit {limit})"
+    full_at, shed_at = ("no swept rate" if r is None else f"{r:g} req/s" for r in (full, shed))
+    return f"{name}: the queue reaches its limit ({limit}) at {full_at}, 429s begin at {shed_at}"
+
+
 def verdicts(data: dict) -> list[str]:
-    """ "at R req/s batching cut p99 from X to Y ms"; "the queue reaches its limit at R req/s, 429s begin at R"."""
-    lines = []
-    policies = data["policies"]
-    unbatched = policies.get("none")
-    for name, policy in policies.items():
-        if name == "none" or unbatched is None:
-            continue
-        low, high = unbatched["capacity"]["rate"] or 0.0, policy["capacity"]["rate"] or 0.0
-        between = [r for r in data["rates"] if low < r <= high] or [data["config"]["focus_rate"]]
-        rate = between[-1]
-        before, after = run_at(unbatched["runs"], rate), run_at(policy["runs"], rate)
-        assert before is not None and after is not None, f"every policy runs every swept rate, {rate:g} too"
-        lines.append(
-            f"at {rate:g} req/s {name} batching cut p99 from {before['p99_ms']:.0f} to {after['p99_ms']:.0f} ms"
-        )
-    for name, policy in policies.items():
-        limit = policy["queue_limit"] or 0
-        full = next((r["rate"] for r in policy["runs"] if limit and r["max_depth"] >= SATURATED * limit), None)
-        shed = next((r["rate"] for r in policy["runs"] if r["share_429"] > 0), None)
-        lines.append(
-            f"{name}: the queue reaches its limit ({limit}) at "
-            f"{'no rate tried' if full is None else f'{full:g} req/s'}, 429s begin at "
-            f"{'no rate tried' if shed is None else f'{shed:g} req/s'}"
-        )
-    return lines
+    """One batching verdict per batched policy (when "none" ran too), then one saturation verdict per policy."""
+    batched = [name for name in data["policies"] if name != "none"] if "none" in data["policies"] else []
+    return [_batching_verdict(data, name) for name in batched] + [
+        _saturation_verdict(name, policy) for name, policy in data["policies"].items()
+    ]
 
 
 def markdown(data: dict) -> str:

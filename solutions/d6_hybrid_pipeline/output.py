@@ -36,7 +36,8 @@ class ResultWriter:
 
     def write(self, outcome: Outcome) -> None:
         score = "" if outcome.score is None else f"{outcome.score:.6f}"
-        self._csv.writerow((outcome.id, outcome.label, score, outcome.error))
+        error = " ".join(outcome.error.splitlines())  # csv.writer would quote a newline into the row: one line each
+        self._csv.writerow((outcome.id, outcome.label, score, error))
         self._file.flush()
 
     def close(self) -> None:
