@@ -67,7 +67,7 @@ class SentimentService:
         raise NotImplementedError(
             "SentimentService.predict: this text's prediction, or the documented error: 503 while the model loads, "
             "during shutdown or after the worker died; 429 with Retry-After when queue_limit requests wait; 500 for "
-            "a text that still makes the model fail; a client that went away never reaches the model."
+            "a text that still makes the model fail; a client that went away never reaches the model (section 10)."
             " Taught in notebook 05, section 8; stuck: README.md, Hints."
         )
 
