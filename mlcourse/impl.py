@@ -119,23 +119,31 @@ def load_drill(impl: str, name: str) -> Drill:
     return Implementation.parse(impl).drill(name)
 
 
+def own_modules(folder: Path) -> list[Path]:
+    """A drill folder's own modules, the learner's to write: not its checks or their fixtures."""
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("test_") and p.name != "conftest.py")
+
+
+def not_implemented_raises(source: str) -> list[ast.Raise]:
+    """Each ``raise NotImplementedError`` (bare or called) in ``source``: the starters' marker of a piece to write."""
+    raises = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Raise) and node.exc is not None]
+    return sorted((node for node in raises if _raised_name(node) == "NotImplementedError"), key=lambda n: n.lineno)
+
+
+def _raised_name(node: ast.Raise) -> str | None:
+    raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+    return raised.id if isinstance(raised, ast.Name) else None
+
+
 def unfinished_parts(drill: Drill) -> list[str]:
     """Where the drill's own modules (not its checks) still ``raise NotImplementedError``: ``app.py line 30``."""
     if not drill.folder.is_dir():
         raise ImplementationError(f"{drill.impl.label} has no drill folder {drill.name}/ ({drill.folder})")
-    parts: list[tuple[str, int]] = []
-    for path in sorted(drill.folder.glob("*.py")):
-        if path.name.startswith("test_") or path.name == "conftest.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Raise) and _raises_not_implemented(node):
-                parts.append((path.name, node.lineno))
-    return [f"{name} line {line}" for name, line in sorted(parts)]
-
-
-def _raises_not_implemented(node: ast.Raise) -> bool:
-    raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return [
+        f"{path.name} line {node.lineno}"
+        for path in own_modules(drill.folder)
+        for node in not_implemented_raises(path.read_text(encoding="utf-8"))
+    ]
 
 
 def require_finished(impl: str, *names: str, needed_by: str) -> str:

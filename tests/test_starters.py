@@ -13,11 +13,11 @@ import io
 import re
 import tokenize
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mlcourse.course_refs import NOTEBOOK_REF, check_text
+from mlcourse.impl import not_implemented_raises, own_modules
 from mlcourse.paths import REPO_ROOT
 
 CODE_DRILLS = sorted(p.name for p in (REPO_ROOT / "drills").glob("d[1-6]_*") if p.is_dir() and any(p.glob("*.py")))
@@ -31,23 +31,10 @@ DETAILS_BLOCK = re.compile(r"<details>\s*<summary>.+?</summary>[ \t]*\n[ \t]*\n.
 LEAD = re.compile(r"^(?:(?:return|yield from|yield|await|raise|assert)\s+|(?:[\w.]+\s*(?:,\s*[\w.]+\s*)*)=(?!=)\s*)")
 
 
-def learner_files(drill: str) -> list[Path]:
-    """A drill's own modules, the learner's to write: not its checks or fixtures."""
-    return sorted(
-        p for p in (REPO_ROOT / "drills" / drill).glob("*.py") if not p.name.startswith(("test_", "conftest"))
-    )
-
-
 def not_implemented_messages(source: str) -> Iterator[tuple[int, str | None]]:
     """(line, message) of each ``raise NotImplementedError(...)``; message None when it is not one string."""
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Raise) or node.exc is None:
-            continue
-        call = node.exc
-        name = call.func if isinstance(call, ast.Call) else call
-        if not (isinstance(name, ast.Name) and name.id == "NotImplementedError"):
-            continue
-        args = call.args if isinstance(call, ast.Call) else []
+    for node in not_implemented_raises(source):
+        args = node.exc.args if isinstance(node.exc, ast.Call) else []
         text = args[0].value if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str) else None
         yield node.lineno, text
 
@@ -68,7 +55,7 @@ def message_problems(message: str | None) -> list[str]:
 @pytest.mark.parametrize("drill", CODE_DRILLS)
 def test_every_starter_message_names_its_lesson_and_the_hints(drill: str) -> None:
     found, bad = 0, []
-    for path in learner_files(drill):
+    for path in own_modules(REPO_ROOT / "drills" / drill):
         for line, message in not_implemented_messages(path.read_text(encoding="utf-8")):
             found += 1
             bad += [f"{path.relative_to(REPO_ROOT)}:{line}: {why}" for why in message_problems(message)]
@@ -274,7 +261,7 @@ def test_no_reference_line_in_the_starters_or_the_readme(drill: str) -> None:
         starter = REPO_ROOT / "drills" / drill / reference.name
         starter_source = starter.read_text(encoding="utf-8") if starter.is_file() else None
         fragments |= reference_fragments(reference.read_text(encoding="utf-8"), starter_source)
-    places = [*learner_files(drill), REPO_ROOT / "drills" / drill / "README.md"]
+    places = [*own_modules(REPO_ROOT / "drills" / drill), REPO_ROOT / "drills" / drill / "README.md"]
     found = {
         str(path.relative_to(REPO_ROOT)): hits
         for path in places

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mlcourse.drill_commands.d5_backpressure import PROOF_QUEUE_LIMIT
 from mlcourse.paths import REPO_ROOT
 
 RUN_FIELDS = {
@@ -274,7 +275,7 @@ REAL_MODEL_RUN = {
     "start_rate": 50.0,
     "probe_s": 1.0,
     "run_s": 1.0,
-    "queue_limit": 16,  # at twice a capacity C it fills in L / (rate - C) = 16 / C s: under half of run_s above 32 req/s
+    "queue_limit": PROOF_QUEUE_LIMIT,  # the command's: at twice a capacity C it fills in L / C s, under half of run_s above 32 req/s
     "max_rate": 3000.0,
     "max_requests": 4000,
     "precision": 0.3,

@@ -18,9 +18,9 @@ from mlcourse.api.process import ServerError
 from mlcourse.impl import exit_unless_finished, implementation_of
 from mlcourse.paths import BUILD_DIR
 
-# Waiting requests beyond which each server answers 429, as in the real-model check: at twice a capacity C
+# Waiting requests beyond which each server answers 429, here and in the real-model check: at twice a capacity C
 # it fills in about 16 / C s, within one run, where d1's own limit of 200 would take longer than a run.
-QUEUE_LIMIT = 16
+PROOF_QUEUE_LIMIT = 16
 
 
 def main(
@@ -41,7 +41,7 @@ def main(
     parser.add_argument(
         "--queue-limit",
         type=int,
-        default=QUEUE_LIMIT,
+        default=PROOF_QUEUE_LIMIT,
         help="each server's queue limit, small enough to fill within a run at twice a capacity (default: %(default)s)",
     )
     parser.add_argument("--start-rate", type=float, default=10.0)
